@@ -1,0 +1,7 @@
+"""`python -m conformance` is the `range-conformance` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""One exchange → one Verdict: pick the branch the server took, run its checks, apply the profile.
+
+Pure. A case lists every acceptable answer; the branch whose status matches and whose checks come
+out best is the one reported, so a server is never failed for taking a legal alternative.
+"""
+
+from __future__ import annotations
+
+from .checks import (
+    REPRESENTATION_FIELDS,
+    REQUIRED_ON_206,
+    Context,
+    check_expectation,
+    declared_length,
+    fail,
+    warn,
+)
+from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
+from .target import Resource
+
+
+def grade(
+    case: Case,
+    exchange: Exchange,
+    baseline: Resource,
+    *,
+    profile: str = "rfc",
+    range_capable: bool | None = None,
+    range_value: str | None = None,
+) -> Verdict:
+    """Grade what came back against every outcome the case allows."""
+    if exchange.error is not None:
+        finding = Finding("transport", Grade.ERROR, exchange.error)
+        return Verdict(Grade.ERROR, None, (finding,), f"error: {exchange.error}")
+    sent = {name.lower(): value for name, value in exchange.request.headers}
+    ctx = Context(
+        exchange=exchange,
+        baseline=baseline,
+        range_value=range_value,
+        compare_headers=sent.get("accept-encoding", "identity") == "identity"
+        and "if-range" not in sent
+        and baseline.status == 200,
+        has_if_range="if-range" in sent,
+    )
+    common = audit(ctx)
+    candidates = [e for e in case.expectations if exchange.status in e.statuses]
+    if not candidates:
+        findings = [*common, _unexpected_status(case, exchange)]
+        return _verdict(findings, None, profile, f"got {exchange.status}")
+    scored = [
+        _apply_profile(_branch_findings(e, ctx, profile, range_capable), profile)
+        for e in candidates
+    ]
+    best = min(range(len(candidates)), key=lambda i: _worst(scored[i]).rank)
+    chosen = candidates[best]
+    findings = [*_apply_profile(common, profile), *scored[best]]
+    summary = f"{exchange.status} {chosen.branch}"
+    content_range = exchange.header("Content-Range")
+    if content_range:
+        summary += f" ({content_range})"
+    return _verdict(findings, chosen.branch, profile, summary)
+
+
+def _branch_findings(
+    expectation: Expectation, ctx: Context, profile: str, range_capable: bool | None
+) -> list[Finding]:
+    findings = check_expectation(expectation, ctx)
+    branch_grade = expectation.grade_for(profile, range_capable)
+    if branch_grade is not Grade.PASS:
+        note = expectation.note or f"the server took the {expectation.branch!r} branch"
+        level = expectation.level or (Level.SHOULD if branch_grade is Grade.WARN else Level.MAY)
+        if branch_grade is Grade.FAIL:
+            level = expectation.level or Level.MUST
+        findings.insert(0, Finding("branch", branch_grade, note, level, expectation.rfc))
+    return findings
+
+
+def audit(ctx: Context) -> list[Finding]:
+    """Checks every response gets, whatever branch it took (catalogue §0.4, HDR group)."""
+    exchange = ctx.exchange
+    status = exchange.status or 0
+    findings: list[Finding] = []
+    declared = declared_length(exchange)
+    framed = status not in (204, 304) and status >= 200 and exchange.request.method != "HEAD"
+    if framed and declared is not None and not exchange.body_capped and declared != len(exchange.body):
+        findings.append(fail("framing", "Content-Length does not match the octets received",
+                             "8.6", expected=str(declared), actual=str(len(exchange.body))))
+    if status not in (206, 416) and exchange.header("Content-Range") is not None:
+        findings.append(warn("content-range", f"Content-Range on a {status} misleads caches "
+                             "and clients", "14.4", expected="(absent)",
+                             actual=exchange.header("Content-Range")))
+    if status in (206, 416) and exchange.header("Date") is None:
+        findings.append(fail("header", f"a {status} from an origin with a clock carries Date",
+                             "6.6.1", expected="Date present", actual="(absent)"))
+    if status == 206:
+        findings += _partial_headers(ctx)
+    return findings
+
+
+def _partial_headers(ctx: Context) -> list[Finding]:
+    """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
+    findings: list[Finding] = []
+    if not ctx.compare_headers and not ctx.has_if_range:
+        return findings
+    if ctx.baseline.status != 200:
+        return findings
+    names = REQUIRED_ON_206 if ctx.has_if_range else REQUIRED_ON_206 + REPRESENTATION_FIELDS
+    for name in names:
+        if ctx.baseline.header(name) is not None and ctx.exchange.header(name) is None:
+            findings.append(fail("header", f"the 200 carries {name} but this 206 does not",
+                                 "15.3.7", expected=ctx.baseline.header(name), actual="(absent)"))
+    etag, baseline_etag = ctx.exchange.header("ETag"), ctx.baseline.header("ETag")
+    if etag is not None and baseline_etag is not None and etag != baseline_etag:
+        findings.append(warn("header", "the 206's ETag differs from the 200's", "15.3.7",
+                             expected=baseline_etag, actual=etag))
+    accept = (ctx.exchange.header("Accept-Ranges") or "").strip().lower()
+    if accept == "none":
+        findings.append(warn("accept-ranges", "advertises 'Accept-Ranges: none' while serving "
+                             "a 206", "14.3", actual="none"))
+    return findings
+
+
+def _unexpected_status(case: Case, exchange: Exchange) -> Finding:
+    allowed = ", ".join(
+        f"{'/'.join(map(str, e.statuses))} ({e.branch})"
+        for e in case.expectations
+        if e.grade is not Grade.FAIL
+    )
+    status = exchange.status
+    message = f"got {status}; acceptable: {allowed}"
+    if status is not None and status >= 500:
+        message += ". A server error in answer to a range request is never acceptable"
+    return Finding("status", Grade.FAIL, message, case.level, case.rfc,
+                   expected=allowed, actual=f"{status} {exchange.reason}".strip())
+
+
+def _apply_profile(findings: list[Finding], profile: str) -> list[Finding]:
+    """The strict profile fails what the rfc profile only warns about."""
+    if profile != "strict":
+        return findings
+    return [
+        Finding(f.check, Grade.FAIL, f.message, f.level, f.rfc, f.expected, f.actual, f.offset)
+        if f.grade is Grade.WARN
+        else f
+        for f in findings
+    ]
+
+
+def _worst(findings: list[Finding]) -> Grade:
+    return max((f.grade for f in findings), key=lambda g: g.rank, default=Grade.PASS)
+
+
+def _verdict(findings: list[Finding], branch: str | None, profile: str, summary: str) -> Verdict:
+    return Verdict(_worst(findings), branch, tuple(findings), summary)

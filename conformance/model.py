@@ -1,0 +1,258 @@
+"""The values that flow through the pipeline: case file → Case → Exchange → Verdict → Result.
+
+Frozen dataclasses and enums only; no I/O and no parsing here.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Level(enum.Enum):
+    """RFC 2119 requirement level that a check cites."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+
+class Grade(enum.Enum):
+    """What one case (or one finding) comes to, worst last."""
+
+    SKIP = "skip"
+    PASS = "pass"
+    INFO = "info"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {
+    Grade.SKIP: 0,
+    Grade.PASS: 1,
+    Grade.INFO: 2,
+    Grade.WARN: 3,
+    Grade.FAIL: 4,
+    Grade.ERROR: 5,
+}
+
+PROFILES = ("rfc", "strict", "media")
+
+_POSITION = re.compile(r"L(?:([+-])([0-9]+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A byte position, absolute or relative to the representation length L."""
+
+    offset: int
+    from_length: bool = False
+
+    @classmethod
+    def parse(cls, raw: int | str) -> Position:
+        if isinstance(raw, int):
+            return cls(raw)
+        match = _POSITION.fullmatch(raw)
+        if match is None:
+            raise ValueError(f"not a position: {raw!r}")
+        sign, digits = match.groups()
+        delta = int(digits) if digits else 0
+        return cls(-delta if sign == "-" else delta, from_length=True)
+
+    def resolve(self, length: int) -> int:
+        return length + self.offset if self.from_length else self.offset
+
+    def __str__(self) -> str:
+        if not self.from_length:
+            return str(self.offset)
+        if self.offset == 0:
+            return "L"
+        return f"L{self.offset:+d}"
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """One range-spec of a request: `first-last`, `first-` or `-suffix`."""
+
+    first: Position | None = None
+    last: Position | None = None
+    suffix: int | None = None
+
+    def render(self, length: int) -> str:
+        if self.suffix is not None:
+            return f"-{self.suffix}"
+        assert self.first is not None
+        last = "" if self.last is None else str(self.last.resolve(length))
+        return f"{self.first.resolve(length)}-{last}"
+
+
+@dataclass(frozen=True, slots=True)
+class ByteSpan:
+    """An expected inclusive span `first..last`; positions may be relative to L."""
+
+    first: Position
+    last: Position
+
+    def resolve(self, length: int) -> tuple[int, int]:
+        return self.first.resolve(length), self.last.resolve(length)
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """A request header value taken from what the target told us in its 200."""
+
+    source: str  # etag | weak-etag | strong-etag | last-modified
+    shift_days: int = 0
+    date_format: str = "imf"  # imf | rfc850 | asctime
+    transform: str | None = None  # swapcase
+
+
+HeaderValue = str | Learned
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTemplate:
+    """What a case sends, before the target's values are filled in."""
+
+    method: str = "GET"
+    ranges: tuple[RangeSpec, ...] = ()
+    headers: tuple[tuple[str, HeaderValue], ...] = ()
+    raw_header_lines: tuple[str, ...] = ()
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """One acceptable (or tolerated, or known-bad) answer, named by the legal branch it is."""
+
+    branch: str
+    statuses: tuple[int, ...]
+    grade: Grade = Grade.PASS
+    level: Level | None = None
+    rfc: str | None = None
+    note: str = ""
+    full: bool = False
+    partial: tuple[ByteSpan, ...] = ()
+    unsatisfied: bool = False
+    not_modified: bool = False
+    no_content: bool = False
+    content_length: Position | None = None
+    headers_present: tuple[str, ...] = ()
+    headers_absent: tuple[str, ...] = ()
+    grade_if_capable: Grade | None = None
+    profile_grades: tuple[tuple[str, Grade], ...] = ()
+
+    def grade_for(self, profile: str, range_capable: bool | None) -> Grade:
+        """The grade of this branch under a profile, given whether the target serves ranges."""
+        grade = self.grade
+        if self.grade_if_capable is not None and range_capable:
+            grade = self.grade_if_capable
+        for name, override in self.profile_grades:
+            if name == profile:
+                grade = override
+        return grade
+
+
+@dataclass(frozen=True, slots=True)
+class Requirements:
+    """What the target must offer for a case to be judged at all; otherwise it is skipped."""
+
+    min_length: int | None = None
+    etag: str | None = None  # strong | weak | any
+    last_modified: bool = False
+    date_after_last_modified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One request and every answer the RFC allows to it."""
+
+    id: str
+    title: str
+    group: str
+    rfc: str
+    level: Level
+    resource: str
+    request: RequestTemplate
+    expectations: tuple[Expectation, ...]
+    source: Path
+    line: int  # 1-based line of the case in its file
+    tags: tuple[str, ...] = ()
+    requires: Requirements = field(default_factory=Requirements)
+    profiles: tuple[str, ...] = PROFILES
+    note: str = ""
+
+    @property
+    def location(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """The request as it actually went on the wire (for failure text and curl)."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    raw: bool = False
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and what came back, bytes undecoded."""
+
+    request: SentRequest
+    status: int | None = None
+    reason: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    body_capped: bool = False  # stopped reading at the cap; body is a prefix
+    elapsed: float = 0.0
+    error: str | None = None  # transport problem: the case cannot be judged
+
+    def header_values(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def header(self, name: str) -> str | None:
+        values = self.header_values(name)
+        return ", ".join(values) if values else None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check noticed: data, never an exception."""
+
+    check: str
+    grade: Grade
+    message: str
+    level: Level | None = None
+    rfc: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    offset: int | None = None  # first differing body octet, relative to the compared span
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    grade: Grade
+    branch: str | None
+    findings: tuple[Finding, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    case: Case
+    verdict: Verdict
+    exchange: Exchange | None
+    profile: str = "rfc"
+    measures: tuple[tuple[str, float], ...] = ()

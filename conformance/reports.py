@@ -1,0 +1,97 @@
+"""Results → machine-readable reports. The JSON shape is versioned and has its own schema.
+
+Pure builders plus one writer; nothing here recomputes a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .model import Finding, Grade, Result
+from .render import curl_command
+
+REPORT_SCHEMA_ID = "range-conformance/report/1"
+
+
+def counts(results: Sequence[Result]) -> dict[str, int]:
+    tally = Counter(result.verdict.grade.value for result in results)
+    return {grade.value: tally.get(grade.value, 0) for grade in Grade}
+
+
+def build_json_report(
+    results: Sequence[Result],
+    *,
+    target: dict[str, str],
+    profile: str,
+    duration: float,
+) -> dict[str, Any]:
+    return {
+        "schema": REPORT_SCHEMA_ID,
+        "tool": {"name": "range-conformance", "version": __version__},
+        "target": target,
+        "profile": profile,
+        "duration_seconds": round(duration, 3),
+        "counts": counts(results),
+        "results": [_result(result) for result in results],
+    }
+
+
+def _result(result: Result) -> dict[str, Any]:
+    case, verdict, exchange = result.case, result.verdict, result.exchange
+    record: dict[str, Any] = {
+        "id": case.id,
+        "title": case.title,
+        "group": case.group,
+        "level": case.level.value,
+        "rfc": case.rfc,
+        "file": str(case.source),
+        "line": case.line,
+        "outcome": verdict.grade.value,
+        "branch": verdict.branch,
+        "summary": verdict.summary,
+        "findings": [_finding(f) for f in verdict.findings],
+        "request": None,
+        "response": None,
+        "curl": None,
+    }
+    if exchange is not None:
+        sent = exchange.request
+        record["request"] = {
+            "method": sent.method,
+            "url": sent.url,
+            "headers": [list(pair) for pair in sent.headers],
+            "raw": sent.raw,
+        }
+        record["curl"] = curl_command(sent)
+        if exchange.status is not None:
+            record["response"] = {
+                "status": exchange.status,
+                "headers": [list(pair) for pair in exchange.headers],
+                "body_octets": len(exchange.body),
+                "body_capped": exchange.body_capped,
+                "elapsed_seconds": round(exchange.elapsed, 4),
+            }
+    return record
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "check": finding.check,
+        "grade": finding.grade.value,
+        "message": finding.message,
+        "level": finding.level.value if finding.level is not None else None,
+        "rfc": finding.rfc,
+        "expected": finding.expected,
+        "actual": finding.actual,
+        "offset": finding.offset,
+    }
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")

@@ -1,0 +1,129 @@
+"""The engine both front-ends call: Case + Target → Result.
+
+Every stage runs once per case, in order: requirements → request → send → grade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+
+from .client import Client
+from .errors import TargetError
+from .grading import grade
+from .model import Case, Exchange, Finding, Grade, Result, Verdict
+from .request import NotApplicable, PlannedRequest, plan_request
+from .target import ROLE_HELP, Resource, Target
+
+MIN_CAP = 1024 * 1024
+MAX_CAP = 16 * 1024 * 1024
+
+
+def read_cap(length: int | None) -> int:
+    """Read enough to judge and to measure amplification, never an unbounded body."""
+    if length is None:
+        return MIN_CAP
+    return max(MIN_CAP, min(MAX_CAP, 4 * length + 64 * 1024))
+
+
+def run_case(case: Case, target: Target, *, profile: str = "rfc") -> Result:
+    """Send one case's request and grade the answer; never raises for a bad server."""
+    try:
+        return _run(case, target, profile)
+    except TargetError as error:
+        return _result(case, Grade.ERROR, str(error), profile)
+
+
+def _run(case: Case, target: Target, profile: str) -> Result:
+    if profile not in case.profiles:
+        return _result(case, Grade.SKIP, f"not part of the {profile!r} profile", profile)
+    resource = target.resource(case.resource)
+    if resource is None:
+        return _result(
+            case, Grade.SKIP,
+            f"needs {ROLE_HELP[case.resource]}: pass --resource {case.resource}=URL", profile,
+        )  # fmt: skip
+    if resource.error is not None:
+        return _result(case, Grade.ERROR, f"cannot use {resource.url}: {resource.error}", profile)
+    unmet = unmet_requirement(case, resource)
+    if unmet is not None:
+        return _result(case, Grade.SKIP, unmet, profile)
+    try:
+        planned = plan_request(case.request, resource)
+    except NotApplicable as reason:
+        return _result(case, Grade.SKIP, str(reason), profile)
+    exchange = send(target.client, planned, read_cap(resource.length))
+    capable = target.range_capable if _uses_capability(case) else None
+    verdict = grade(
+        case, exchange, resource,
+        profile=profile, range_capable=capable, range_value=planned.range_value,
+    )  # fmt: skip
+    return Result(case, verdict, exchange, profile, (("seconds", exchange.elapsed),))
+
+
+def send(client: Client, planned: PlannedRequest, cap: int) -> Exchange:
+    if planned.raw_lines is not None:
+        return client.send_raw(
+            planned.method, planned.url, list(planned.raw_lines), body=planned.body, cap=cap
+        )
+    return client.send(
+        planned.method, planned.url, list(planned.headers), body=planned.body, cap=cap
+    )
+
+
+def _uses_capability(case: Case) -> bool:
+    return any(e.grade_if_capable is not None for e in case.expectations)
+
+
+def unmet_requirement(case: Case, resource: Resource) -> str | None:
+    """Why the target cannot judge this case, or None."""
+    needs = case.requires
+    baseline_needed = any(
+        e.full or e.partial or e.unsatisfied or e.not_modified for e in case.expectations
+    )
+    if baseline_needed and resource.status != 200:
+        return f"{resource.url} answered {resource.status} to a plain GET; the case needs a 200"
+    length = resource.length or 0
+    if needs.min_length is not None and length < needs.min_length:
+        return f"needs a representation of at least {needs.min_length} octets; {resource.url} has {length}"
+    etag = resource.etag
+    if needs.etag == "any" and etag is None:
+        return "the target sends no ETag"
+    if needs.etag == "strong" and (etag is None or etag.startswith("W/")):
+        return f"needs a strong ETag; the target sends {etag or 'none'}"
+    if needs.etag == "weak" and (etag is None or not etag.startswith("W/")):
+        return f"needs a weak ETag; the target sends {etag or 'none'}"
+    modified = resource.last_modified
+    if (needs.last_modified or needs.date_after_last_modified) and modified is None:
+        return "the target sends no valid Last-Modified"
+    if needs.date_after_last_modified:
+        date = resource.date
+        if date is None or modified is None or date - modified < timedelta(seconds=1):
+            return "Last-Modified is not at least 1 s before Date, so it is not a strong validator"
+    return None
+
+
+def run_suite(
+    cases: Iterable[Case],
+    target: Target,
+    *,
+    profile: str = "rfc",
+    on_result: Callable[[Result], None] | None = None,
+) -> list[Result]:
+    results = []
+    for result in iter_results(cases, target, profile=profile):
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results
+
+
+def iter_results(cases: Iterable[Case], target: Target, *, profile: str) -> Iterator[Result]:
+    for case in cases:
+        yield run_case(case, target, profile=profile)
+
+
+def _result(case: Case, outcome: Grade, message: str, profile: str) -> Result:
+    finding = Finding("setup", outcome, message)
+    return Result(case, Verdict(outcome, None, (finding,), message), None, profile)
+

@@ -1,0 +1,94 @@
+"""Choose cases: a `-k` expression (as in pytest: words, and/or/not, parentheses) and a level.
+
+A word matches when it occurs, case-insensitively, in the case id, title, group or tags.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from .model import Case
+
+_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
+
+Matcher = Callable[[str], bool]
+
+
+class SelectionError(ValueError):
+    """The -k expression cannot be parsed."""
+
+
+def compile_keyword(expression: str) -> Callable[[Case], bool]:
+    """Turn `-k` text into a predicate over cases."""
+    tokens = _TOKEN.findall(expression)
+    if not tokens:
+        return lambda case: True
+    position = 0
+
+    def peek() -> str | None:
+        return tokens[position] if position < len(tokens) else None
+
+    def take() -> str:
+        nonlocal position
+        token = peek()
+        if token is None:
+            raise SelectionError(f"-k {expression!r}: unexpected end of expression")
+        position += 1
+        return token
+
+    def either() -> Matcher:
+        left = both()
+        while peek() == "or":
+            take()
+            right, first = both(), left
+            left = lambda text, a=first, b=right: a(text) or b(text)  # noqa: E731
+        return left
+
+    def both() -> Matcher:
+        left = negated()
+        while peek() == "and":
+            take()
+            right, first = negated(), left
+            left = lambda text, a=first, b=right: a(text) and b(text)  # noqa: E731
+        return left
+
+    def negated() -> Matcher:
+        if peek() == "not":
+            take()
+            inner = negated()
+            return lambda text: not inner(text)
+        return atom()
+
+    def atom() -> Matcher:
+        token = take()
+        if token == "(":
+            inner = either()
+            if take() != ")":
+                raise SelectionError(f"-k {expression!r}: missing ')'")
+            return inner
+        if token in (")", "and", "or", "not"):
+            raise SelectionError(f"-k {expression!r}: unexpected {token!r}")
+        word = token.lower()
+        return lambda text: word in text
+
+    matcher = either()
+    if position != len(tokens):
+        raise SelectionError(f"-k {expression!r}: unexpected {tokens[position]!r}")
+    return lambda case: matcher(haystack(case))
+
+
+def haystack(case: Case) -> str:
+    return " ".join([case.id, case.title, case.group, *case.tags]).lower()
+
+
+def select(
+    cases: Sequence[Case], *, keyword: str | None = None, levels: Sequence[str] = ()
+) -> list[Case]:
+    predicate = compile_keyword(keyword or "")
+    wanted = {level.upper() for level in levels}
+    return [
+        case
+        for case in cases
+        if predicate(case) and (not wanted or case.level.value in wanted)
+    ]

@@ -1,0 +1,23 @@
+"""Reference server: a Flask app with its own RFC 9110 §14 range engine.
+
+It shares no parsing code with the conformance harness, so a bug in one cannot make the suite
+agree with itself.
+"""
+
+from __future__ import annotations
+
+from .app import create_app, create_blueprint
+from .fixtures import FIXTURE_ROLES, build_fixtures
+from .send import send_file_ranged
+from .serve import BundledServer, serve_bundled, serve_in_thread
+
+__all__ = [
+    "FIXTURE_ROLES",
+    "BundledServer",
+    "build_fixtures",
+    "create_app",
+    "create_blueprint",
+    "send_file_ranged",
+    "serve_bundled",
+    "serve_in_thread",
+]

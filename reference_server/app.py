@@ -1,0 +1,69 @@
+"""The reference server: a Flask app (or blueprint) serving a directory with full range support.
+
+Routes: /files/ (strong ETag), /weak/ (weak ETag), /dynamic/ (no validators), /redirect/ (301 to
+/files/). Only GET and HEAD are routed; Flask answers other methods 405 with Allow.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Blueprint, Flask, Response, abort, redirect, url_for
+from werkzeug.security import safe_join
+
+from .fixtures import build_fixtures, default_fixtures_dir
+from .send import send_file_ranged
+
+__all__ = ["create_app", "create_blueprint"]
+
+_METHODS = ["GET", "HEAD"]
+
+
+def _resolve(files_dir: Path, name: str) -> str:
+    """The regular file `name` names inside `files_dir`, or abort with 404."""
+    if "\x00" in name or "\\" in name:
+        abort(404)  # never handed to the OS: NUL raises there, backslash is a Windows separator
+    joined = safe_join(os.fspath(files_dir), name)
+    if joined is None:
+        abort(404)
+    root = os.path.realpath(files_dir)
+    real = os.path.realpath(joined)
+    # safe_join stops "..", but not a symlink that points out of the directory.
+    if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
+        abort(404)
+    return joined
+
+
+def create_blueprint(files_dir: Path, name: str = "reference_server") -> Blueprint:
+    """A blueprint serving `files_dir`, to mount in any Flask app (optionally under a prefix)."""
+    blueprint = Blueprint(name, __name__)
+
+    @blueprint.route("/files/<path:name>", methods=_METHODS)
+    def files(name: str) -> Response:
+        return send_file_ranged(_resolve(files_dir, name))
+
+    @blueprint.route("/weak/<path:name>", methods=_METHODS)
+    def weak(name: str) -> Response:
+        return send_file_ranged(_resolve(files_dir, name), weak_etag=True)
+
+    @blueprint.route("/dynamic/<path:name>", methods=_METHODS)
+    def dynamic(name: str) -> Response:
+        # Like generated content: no validator, so If-Range can never match (RFC 9110 §13.1.5).
+        return send_file_ranged(_resolve(files_dir, name), etag=False, last_modified=False)
+
+    @blueprint.route("/redirect/<path:name>", methods=_METHODS)
+    def moved(name: str) -> Response:
+        return redirect(url_for(".files", name=name), 301)  # type: ignore[return-value]
+
+    return blueprint
+
+
+def create_app(files_dir: Path | None = None) -> Flask:
+    """Build the reference server app; without `files_dir`, serve freshly built fixtures."""
+    if files_dir is None:
+        files_dir = build_fixtures(default_fixtures_dir())
+    app = Flask(__name__)
+    app.config["FILES_DIR"] = Path(files_dir)
+    app.register_blueprint(create_blueprint(Path(files_dir)))
+    return app

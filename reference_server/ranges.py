@@ -1,0 +1,246 @@
+"""The Range engine: parse a Range field value and decide what to send (RFC 9110 §14).
+
+Pure: text and a length in, a tagged result out. Never raises on client input; numbers stay
+Python ints, so nothing can overflow or wrap. Also decides If-Range (§13.1.5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .dates import parse_http_date
+from .etags import EntityTag, parse_entity_tag, strong_match
+
+__all__ = [
+    "MAX_OVERLAPPING",
+    "MAX_RANGES",
+    "ByteRange",
+    "Ignore",
+    "IntRange",
+    "RangeResult",
+    "RangeSpecifier",
+    "Satisfiable",
+    "SuffixRange",
+    "Unsatisfiable",
+    "coalesce",
+    "evaluate_range",
+    "if_range_matches",
+    "parse_range",
+]
+
+MAX_RANGES = 100  # RFC 9110 §14.2, §17.15: a server may ignore "many small ranges"
+MAX_OVERLAPPING = 2  # RFC 9110 §14.2: ... or "more than two overlapping ranges"
+
+# Beyond this many significant digits a position exceeds any length we could serve; clamping
+# there keeps int() (whose default limit is 4300 digits) away from hostile numerals (§17.5).
+_MAX_DIGITS = 40
+_CLAMPED: int = 10**_MAX_DIGITS
+
+# range-unit = token (RFC 9110 §14.1, §5.6.2); tchar spelled out so no non-ASCII can slip in
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
+# int-range = first-pos "-" [ last-pos ] ; first-pos = 1*DIGIT ; last-pos = 1*DIGIT
+_INT_RANGE = re.compile(r"(?P<first>[0-9]+)-(?P<last>[0-9]*)", re.ASCII)
+# suffix-range = "-" suffix-length ; suffix-length = 1*DIGIT
+_SUFFIX_RANGE = re.compile(r"-(?P<length>[0-9]+)", re.ASCII)
+_OWS = " \t"
+
+
+@dataclass(frozen=True, slots=True)
+class IntRange:
+    """`first-last` or `first-` as requested; `last` is None when omitted."""
+
+    first: int
+    last: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SuffixRange:
+    """`-length`: the final `length` octets."""
+
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpecifier:
+    """A syntactically valid Range value: its unit (lower-cased) and, for bytes, its specs."""
+
+    unit: str
+    specs: tuple[IntRange | SuffixRange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRange:
+    """Positions `first` to `last`, both inclusive (RFC 9110 §14.1.2), inside the representation."""
+
+    first: int
+    last: int
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """Serve the whole representation with 200, as if there were no Range; `reason` says why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unsatisfiable:
+    """Answer 416 with `Content-Range: bytes */length`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfiable:
+    """Answer 206 with these ranges, coalesced and in request order."""
+
+    ranges: tuple[ByteRange, ...]
+
+
+RangeResult = Ignore | Unsatisfiable | Satisfiable
+
+
+def _digits(text: str) -> int:
+    """Value of an already-validated run of ASCII digits, clamped at _CLAMPED."""
+    significant = text.lstrip("0")
+    if len(significant) > _MAX_DIGITS:
+        return _CLAMPED
+    return int(significant or "0")
+
+
+def _parse_spec(text: str) -> IntRange | SuffixRange | None:
+    if (match := _INT_RANGE.fullmatch(text)) is not None:
+        first, last = match["first"].lstrip("0"), match["last"].lstrip("0")
+        # RFC 9110 §14.1.1: last-pos < first-pos makes the int-range invalid. Compared as
+        # digit strings (length first), so clamping cannot hide a reversal of huge numerals.
+        if match["last"] and (len(last), last) < (len(first), first):
+            return None
+        return IntRange(_digits(first), _digits(last) if match["last"] else None)
+    if (match := _SUFFIX_RANGE.fullmatch(text)) is not None:
+        return SuffixRange(_digits(match["length"]))
+    return None  # bytes never uses other-range (§14.1.2), so anything else is invalid
+
+
+def parse_range(value: str) -> RangeSpecifier | None:
+    """Parse `ranges-specifier = range-unit "=" range-set`; None when the syntax is invalid.
+
+    For units other than bytes only the unit is checked: §14.2 says to ignore such a Range.
+    """
+    # RFC 9110 §5.5: leading and trailing whitespace is not part of the field value.
+    unit, equals, range_set = value.strip(_OWS).partition("=")
+    if not equals or _TOKEN.fullmatch(unit) is None:
+        return None
+    unit = unit.lower()  # §14.1: range units are compared case-insensitively
+    if unit != "bytes":
+        return RangeSpecifier(unit, ())
+    # range-set = 1#range-spec. OWS is allowed only next to a comma (so not right after "=",
+    # despite the example in §14.1.2, erratum 7306), and empty elements are skipped (§5.6.1.2).
+    elements = range_set.split(",")
+    specs: list[IntRange | SuffixRange] = []
+    for index, element in enumerate(elements):
+        if index > 0:
+            element = element.lstrip(_OWS)
+        if index < len(elements) - 1:
+            element = element.rstrip(_OWS)
+        if not element:
+            continue
+        spec = _parse_spec(element)
+        if spec is None:
+            return None  # §14.1.1: one invalid range-spec invalidates the whole specifier
+        specs.append(spec)
+    return RangeSpecifier(unit, tuple(specs)) if specs else None
+
+
+def _resolve(spec: IntRange | SuffixRange, length: int) -> ByteRange | None:
+    """Turn a spec into concrete positions, or None when it is unsatisfiable (§14.1.2)."""
+    if isinstance(spec, SuffixRange):
+        if spec.length == 0:
+            return None  # a suffix-range is satisfiable only with a non-zero length
+        return ByteRange(max(length - spec.length, 0), length - 1)
+    if spec.first >= length:
+        return None  # an int-range is satisfiable only if first-pos < length
+    last = length - 1 if spec.last is None else min(spec.last, length - 1)
+    return ByteRange(spec.first, last)
+
+
+def _count_overlapping(ranges: list[ByteRange]) -> int:
+    """How many ranges overlap at least one other range (n <= MAX_RANGES, so n² is fine)."""
+    return sum(
+        any(i != j and a.first <= b.last and b.first <= a.last for j, b in enumerate(ranges))
+        for i, a in enumerate(ranges)
+    )
+
+
+def coalesce(ranges: list[ByteRange] | tuple[ByteRange, ...]) -> tuple[ByteRange, ...]:
+    """Merge overlapping or adjacent ranges (§15.3.7.2 MAY); otherwise keep request order.
+
+    A merged range sits where its earliest member was requested (§15.3.7.2 SHOULD keep order).
+    """
+    merged: list[ByteRange] = []
+    for current in ranges:
+        touching = [
+            m for m in merged if m.first <= current.last + 1 and current.first <= m.last + 1
+        ]
+        if not touching:
+            merged.append(current)
+            continue
+        # Groups already in `merged` are pairwise apart, and each touches `current`, so their
+        # union with `current` is one contiguous range.
+        union = ByteRange(
+            min(current.first, *(m.first for m in touching)),
+            max(current.last, *(m.last for m in touching)),
+        )
+        position = merged.index(touching[0])
+        merged = [m for m in merged if m not in touching]
+        merged.insert(position, union)
+    return tuple(merged)
+
+
+def evaluate_range(value: str, length: int) -> RangeResult:
+    """Decide what a GET with `Range: value` gets from a representation of `length` octets."""
+    specifier = parse_range(value)
+    if specifier is None:
+        return Ignore("invalid range specifier")  # §14.2: MAY ignore (chosen) or reject
+    if specifier.unit != "bytes":
+        return Ignore(f"unknown range unit {specifier.unit!r}")  # §14.2: MUST ignore
+    if length == 0:
+        # §14.2 MAY ignore when the representation is empty; no Content-Range can describe a
+        # part of nothing, so this is the only clean answer.
+        return Ignore("empty representation")
+    if len(specifier.specs) > MAX_RANGES:
+        return Ignore("too many ranges")
+    resolved = [r for spec in specifier.specs if (r := _resolve(spec, length)) is not None]
+    if not resolved:
+        return Unsatisfiable()  # §14.1.1: satisfiable iff at least one range-spec is
+    # §17.15: defuse range sets that would cost more than sending the whole representation.
+    if sum(r.length for r in resolved) > length:
+        return Ignore("ranges add up to more than the representation")
+    if _count_overlapping(resolved) > MAX_OVERLAPPING:
+        return Ignore("more than two overlapping ranges")
+    return Satisfiable(coalesce(resolved))
+
+
+def if_range_matches(
+    value: str,
+    etag: EntityTag | None,
+    last_modified: datetime | None,
+    *,
+    last_modified_is_strong: bool = True,
+) -> bool:
+    """Evaluate an If-Range condition (RFC 9110 §13.1.5); False means "ignore Range".
+
+    A DQUOTE among the first three characters marks an entity-tag (so `W/"x"` is a tag, not a
+    broken date); tags need a strong match, dates an exact match with a strong Last-Modified.
+    """
+    text = value.strip(_OWS)
+    if '"' in text[:3]:
+        tag = parse_entity_tag(text)  # If-Range holds one tag, so a list is malformed: False
+        return tag is not None and etag is not None and strong_match(tag, etag)
+    date = parse_http_date(text)
+    if date is None or last_modified is None or not last_modified_is_strong:
+        return False
+    return date == last_modified

@@ -1,0 +1,250 @@
+"""send_file_ranged: Flask's send_file with RFC 9110 range and conditional handling of its own.
+
+Works inside any Flask view (reads `flask.request`). Bodies are streamed from the file in
+bounded chunks, zero-copy through `wsgi.file_wrapper` when the server offers one.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, BinaryIO
+
+from flask import Response, request
+from werkzeug.datastructures import Headers
+
+from .conditions import (
+    Conditionals,
+    Decision,
+    Validators,
+    evaluate_preconditions,
+    range_applies,
+)
+from .dates import format_http_date
+from .etags import EntityTag, parse_entity_tag
+from .multipart import (
+    CHUNK_SIZE,
+    MultipartPlan,
+    iter_file_slice,
+    iter_multipart,
+    new_boundary,
+    plan_multipart,
+)
+from .negotiation import accepts_gzip
+from .ranges import ByteRange, Ignore, Satisfiable, Unsatisfiable, evaluate_range
+
+__all__ = ["send_file_ranged"]
+
+
+class RangedResponse(Response):
+    """Keeps Last-Modified on a 304, which Werkzeug strips with the other entity headers.
+
+    RFC 9110 §15.4.5 lets a 304 carry metadata that guides cache updates, Last-Modified included.
+    """
+
+    def get_wsgi_headers(self, environ: Any) -> Headers:
+        headers = super().get_wsgi_headers(environ)
+        last_modified = self.headers.get("Last-Modified")
+        if self.status_code == 304 and last_modified is not None:
+            headers["Last-Modified"] = last_modified
+        return headers
+
+
+class _BoundedReader:
+    """A read-only view of `length` octets from a file's current position.
+
+    `wsgi.file_wrapper` reads to EOF, so a sub-range needs an object that ends early. It has no
+    fileno() on purpose: a server doing sendfile() on the raw descriptor would overrun the range.
+    """
+
+    def __init__(self, file: BinaryIO, length: int) -> None:
+        self._file = file
+        self._remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size) if size else b""
+        self._remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Variant:
+    path: str
+    coding: str | None  # the Content-Encoding of this variant; None for identity
+    negotiated: bool  # True when a gzip sibling exists, so the choice depends on Accept-Encoding
+
+
+def _select_variant(path: str, accept_encoding: str | None) -> _Variant:
+    compressed = path + ".gz"
+    if not os.path.isfile(compressed):
+        return _Variant(path, None, negotiated=False)
+    if accepts_gzip(accept_encoding):
+        return _Variant(compressed, "gzip", negotiated=True)
+    return _Variant(path, None, negotiated=True)
+
+
+def _entity_tag(
+    etag: str | bool, stat: os.stat_result, coding: str | None, weak: bool
+) -> EntityTag | None:
+    if etag is False:
+        return None
+    if etag is True:
+        opaque = f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+    else:
+        given = parse_entity_tag(etag) or parse_entity_tag(f'"{etag}"')
+        if given is None:
+            raise ValueError(f"not a valid entity-tag: {etag!r}")
+        opaque, weak = given.opaque, weak or given.weak
+    if coding is not None:
+        # RFC 9110 §8.8.3: a coded variant is a different representation and needs its own tag,
+        # or If-Range and resumption would splice identity and gzip octets together.
+        opaque += f"-{coding}"
+    return EntityTag(opaque, weak)
+
+
+def _last_modified(given: datetime | bool | None, stat: os.stat_result) -> datetime | None:
+    if given is False:
+        return None
+    if given is None or given is True:
+        moment = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    else:
+        moment = given if given.tzinfo else given.replace(tzinfo=timezone.utc)
+    return moment.replace(microsecond=0)  # HTTP-dates have whole seconds
+
+
+def _content_type(path: str, mimetype: str | None) -> str:
+    if mimetype is None:
+        guessed, encoding = mimetypes.guess_type(path)
+        if encoding == "gzip":
+            guessed = "application/gzip"  # a .gz asked for by name is opaque to the client
+        elif encoding is not None or guessed is None:
+            guessed = "application/octet-stream"
+        mimetype = guessed
+    if mimetype.startswith("text/") and "charset" not in mimetype:
+        mimetype += "; charset=utf-8"
+    return mimetype
+
+
+def _stream_slice(path: str, part: ByteRange) -> Iterator[bytes]:
+    with open(path, "rb") as file:  # opened on first next(): an unstarted body leaks nothing
+        yield from iter_file_slice(file, part)
+
+
+def _file_body(path: str, part: ByteRange, whole: bool) -> Iterable[bytes]:
+    file_wrapper = request.environ.get("wsgi.file_wrapper")
+    if file_wrapper is None:
+        return _stream_slice(path, part)
+    file = open(path, "rb")  # noqa: SIM115 - the WSGI server closes it through the wrapper
+    file.seek(part.first)
+    source: BinaryIO | _BoundedReader = file if whole else _BoundedReader(file, part.length)
+    return file_wrapper(source, CHUNK_SIZE)  # type: ignore[no-any-return]
+
+
+def _stream_multipart(path: str, plan: MultipartPlan) -> Iterator[bytes]:
+    with open(path, "rb") as file:
+        yield from iter_multipart(plan, file)
+
+
+def send_file_ranged(
+    path: str | os.PathLike[str],
+    *,
+    mimetype: str | None = None,
+    etag: str | bool = True,
+    last_modified: datetime | bool | None = None,
+    max_age: int | None = 3600,
+    weak_etag: bool = False,
+) -> Response:
+    """Answer the current request with the file at `path`, honouring Range and preconditions.
+
+    `etag`: True derives a strong tag from size and mtime, a string is used as given, False
+    sends none. `last_modified`: None (or True) uses the file's mtime, False sends none.
+    A sibling `<path>.gz` is served with `Content-Encoding: gzip` to clients that accept it.
+    """
+    path = os.fspath(path)
+    method = request.method
+    variant = _select_variant(path, request.headers.get("Accept-Encoding"))
+    stat = os.stat(variant.path)
+    length = stat.st_size
+    now = datetime.now(timezone.utc)
+    tag = _entity_tag(etag, stat, variant.coding, weak_etag)
+    modified = _last_modified(last_modified, stat)
+    # RFC 9110 §8.8.2.2: Last-Modified is strong only once its whole second has passed.
+    validators = Validators(
+        tag, modified, modified is not None and now - modified >= timedelta(seconds=1)
+    )
+    content_type = _content_type(path, mimetype)
+
+    # Fields every answer carries (§6.6.1 Date; §15.3.7 and §15.4.5 validators and Vary).
+    headers = Headers()
+    headers["Date"] = format_http_date(now)
+    if tag is not None:
+        headers["ETag"] = str(tag)
+    if modified is not None:
+        headers["Last-Modified"] = format_http_date(modified)
+    if variant.negotiated:
+        headers["Vary"] = "Accept-Encoding"
+    cache_control = "no-cache" if max_age is None else f"public, max-age={max_age}"
+
+    conditionals = Conditionals(
+        if_match=request.headers.get("If-Match"),
+        if_unmodified_since=request.headers.get("If-Unmodified-Since"),
+        if_none_match=request.headers.get("If-None-Match"),
+        if_modified_since=request.headers.get("If-Modified-Since"),
+        if_range=request.headers.get("If-Range"),
+    )
+    decision = evaluate_preconditions(method, conditionals, validators)
+    if decision is Decision.NOT_MODIFIED:
+        headers["Cache-Control"] = cache_control
+        return RangedResponse(b"", 304, headers)  # Werkzeug adds no Content-Length to a 304
+    if decision is Decision.PRECONDITION_FAILED:
+        return RangedResponse(b"Precondition Failed\n", 412, headers, content_type="text/plain")
+
+    headers["Accept-Ranges"] = "bytes"
+    range_value = request.headers.get("Range")  # never the legacy Request-Range
+    if range_applies(method, range_value, conditionals, validators):
+        assert range_value is not None
+        result = evaluate_range(range_value, length)
+    else:
+        result = Ignore("no applicable Range")
+
+    if isinstance(result, Unsatisfiable):
+        headers["Content-Range"] = f"bytes */{length}"  # §15.5.17: SHOULD state the length
+        return RangedResponse(b"Range Not Satisfiable\n", 416, headers, content_type="text/plain")
+
+    # 200 and 206 carry the same representation fields (§15.3.7).
+    headers["Cache-Control"] = cache_control
+    part_fields: tuple[tuple[str, str], ...] = (("Content-Type", content_type),)
+    if variant.coding is not None:
+        part_fields += (("Content-Encoding", variant.coding),)
+    body: Iterable[bytes] = ()
+    if isinstance(result, Satisfiable) and len(result.ranges) > 1:
+        # §15.3.7.2: several parts go in a multipart/byteranges body with no top-level
+        # Content-Range; each part repeats the representation's Content-Type (and coding).
+        plan = plan_multipart(result.ranges, length, new_boundary(), part_fields)
+        headers["Content-Type"] = plan.content_type
+        headers["Content-Length"] = str(plan.content_length)
+        return RangedResponse(
+            _stream_multipart(variant.path, plan), 206, headers, direct_passthrough=True
+        )
+
+    headers.extend(part_fields)
+    if isinstance(result, Satisfiable):
+        part = result.ranges[0]
+        headers["Content-Range"] = f"bytes {part.first}-{part.last}/{length}"
+        headers["Content-Length"] = str(part.length)
+        if method != "HEAD":
+            body = _file_body(variant.path, part, whole=part.length == length)
+        return RangedResponse(body, 206, headers, direct_passthrough=True)
+
+    headers["Content-Length"] = str(length)
+    if method != "HEAD" and length > 0:  # HEAD: the GET's fields, no content (§9.3.2)
+        body = _file_body(variant.path, ByteRange(0, length - 1), whole=True)
+    return RangedResponse(body, 200, headers, direct_passthrough=True)
