@@ -79,24 +79,49 @@ def check_expectation(expectation: Expectation, ctx: Context) -> list[Finding]:
     if expectation.not_modified:
         findings += check_not_modified(ctx)
     if expectation.no_content and ctx.exchange.body:
-        findings.append(fail("no-content", f"sent {len(ctx.exchange.body)} octets of content "
-                             "where none may be sent", "9.3.2", expected="no content"))
+        findings.append(
+            fail(
+                "no-content",
+                f"sent {len(ctx.exchange.body)} octets of content where none may be sent",
+                "9.3.2",
+                expected="no content",
+            )
+        )
     if expectation.content_length is not None:
         wanted = expectation.content_length.resolve(length)
         got = declared_length(ctx.exchange)
         if ctx.exchange.header("Content-Length") is not None and got != wanted:
-            findings.append(fail("content-length", "Content-Length differs from what the "
-                                 "corresponding GET would send", "8.6", expected=str(wanted),
-                                 actual=ctx.exchange.header("Content-Length")))
+            findings.append(
+                fail(
+                    "content-length",
+                    "Content-Length differs from what the corresponding GET would send",
+                    "8.6",
+                    expected=str(wanted),
+                    actual=ctx.exchange.header("Content-Length"),
+                )
+            )
     for name in expectation.headers_present:
         if ctx.exchange.header(name) is None:
-            findings.append(fail("header", f"{name} is missing", expectation.rfc or "15.3.7",
-                                 expected=f"{name} present", actual="(absent)"))
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} is missing",
+                    expectation.rfc or "15.3.7",
+                    expected=f"{name} present",
+                    actual="(absent)",
+                )
+            )
     for name in expectation.headers_absent:
         if ctx.exchange.header(name) is not None:
-            findings.append(fail("header", f"{name} must not be sent here",
-                                 expectation.rfc or "15.3.7", expected="(absent)",
-                                 actual=ctx.exchange.header(name)))
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} must not be sent here",
+                    expectation.rfc or "15.3.7",
+                    expected="(absent)",
+                    actual=ctx.exchange.header(name),
+                )
+            )
     return findings
 
 
@@ -106,17 +131,35 @@ def check_full(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     media = parse_media_type(exchange.header("Content-Type") or "")
     if media is not None and media[0] in MULTIPART:
-        findings.append(fail("content-type", "a 200 must not be multipart/byteranges", "14.6",
-                             actual=exchange.header("Content-Type")))
+        findings.append(
+            fail(
+                "content-type",
+                "a 200 must not be multipart/byteranges",
+                "14.6",
+                actual=exchange.header("Content-Type"),
+            )
+        )
     declared = declared_length(exchange)
     if declared is not None and declared != length:
-        findings.append(fail("content-length", "Content-Length of a 200 is not the "
-                             "representation's length", "8.6", expected=str(length),
-                             actual=str(declared)))
+        findings.append(
+            fail(
+                "content-length",
+                "Content-Length of a 200 is not the representation's length",
+                "8.6",
+                expected=str(length),
+                actual=str(declared),
+            )
+        )
     if not exchange.body_capped and len(exchange.body) != length:
-        findings.append(fail("body", f"200 content is {len(exchange.body)} octets; the "
-                             f"representation has {length}", "15.3.1", expected=str(length),
-                             actual=str(len(exchange.body))))
+        findings.append(
+            fail(
+                "body",
+                f"200 content is {len(exchange.body)} octets; the representation has {length}",
+                "15.3.1",
+                expected=str(length),
+                actual=str(len(exchange.body)),
+            )
+        )
     body = exchange.body[:length]
     if body:
         findings += _compare_bytes(ctx, body, 0, "body", "15.3.1")
@@ -128,21 +171,56 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
     values = ctx.exchange.header_values("Content-Range")
     expected = f"bytes */{ctx.length}"
     if not values:
-        return [warn("content-range", "416 without Content-Range", "15.5.17",
-                     expected=expected, actual="(absent)")]
+        return [
+            warn(
+                "content-range",
+                "416 without Content-Range",
+                "15.5.17",
+                expected=expected,
+                actual="(absent)",
+            )
+        ]
     parsed = parse_content_range(values[0]) if len(values) == 1 else None
     if parsed is None:
-        return [fail("content-range", "invalid Content-Range on 416", "14.4",
-                     expected=expected, actual=", ".join(values))]
+        return [
+            fail(
+                "content-range",
+                "invalid Content-Range on 416",
+                "14.4",
+                expected=expected,
+                actual=", ".join(values),
+            )
+        ]
     if parsed.unit.lower() != "bytes":
-        return [fail("content-range", f"unit {parsed.unit!r} in answer to a bytes request",
-                     "14.4", expected=expected, actual=values[0])]
+        return [
+            fail(
+                "content-range",
+                f"unit {parsed.unit!r} in answer to a bytes request",
+                "14.4",
+                expected=expected,
+                actual=values[0],
+            )
+        ]
     if parsed.complete_length != ctx.length:
-        return [fail("content-range", "416 states a complete length that is not the "
-                     "representation's", "14.4", expected=expected, actual=values[0])]
+        return [
+            fail(
+                "content-range",
+                "416 states a complete length that is not the representation's",
+                "14.4",
+                expected=expected,
+                actual=values[0],
+            )
+        ]
     if not parsed.is_unsatisfied:
-        return [warn("content-range", "416 should carry the unsatisfied-range form",
-                     "14.4", expected=expected, actual=values[0])]
+        return [
+            warn(
+                "content-range",
+                "416 should carry the unsatisfied-range form",
+                "14.4",
+                expected=expected,
+                actual=values[0],
+            )
+        ]
     return []
 
 
@@ -151,17 +229,36 @@ def check_not_modified(ctx: Context) -> list[Finding]:
     exchange = ctx.exchange
     findings: list[Finding] = []
     if exchange.body:
-        findings.append(fail("no-content", "a 304 has no content", "15.4.5",
-                             actual=f"{len(exchange.body)} octets"))
+        findings.append(
+            fail(
+                "no-content",
+                "a 304 has no content",
+                "15.4.5",
+                actual=f"{len(exchange.body)} octets",
+            )
+        )
     declared = declared_length(exchange)
     if exchange.header("Content-Length") is not None and declared != ctx.length:
-        findings.append(fail("content-length", "Content-Length of a 304 must be the 200's, "
-                             "not the range's", "8.6", expected=str(ctx.length),
-                             actual=exchange.header("Content-Length")))
+        findings.append(
+            fail(
+                "content-length",
+                "Content-Length of a 304 must be the 200's, not the range's",
+                "8.6",
+                expected=str(ctx.length),
+                actual=exchange.header("Content-Length"),
+            )
+        )
     for name in REQUIRED_ON_304:
         if ctx.baseline.header(name) is not None and exchange.header(name) is None:
-            findings.append(fail("header", f"{name} sent on the 200 but missing on the 304",
-                                 "15.4.5", expected=ctx.baseline.header(name), actual="(absent)"))
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} sent on the 200 but missing on the 304",
+                    "15.4.5",
+                    expected=ctx.baseline.header(name),
+                    actual="(absent)",
+                )
+            )
     return findings
 
 
@@ -171,9 +268,16 @@ def check_partial(ctx: Context, requested: list[Span]) -> list[Finding]:
     if media is not None and media[0] in MULTIPART:
         findings, parts = _multipart(ctx, media)
         if not ctx.several_ranges_requested:
-            findings.insert(0, fail("multipart", "multipart/byteranges in answer to a single "
-                                    "range", "15.3.7.2", expected="a single-part 206",
-                                    actual=ctx.exchange.header("Content-Type")))
+            findings.insert(
+                0,
+                fail(
+                    "multipart",
+                    "multipart/byteranges in answer to a single range",
+                    "15.3.7.2",
+                    expected="a single-part 206",
+                    actual=ctx.exchange.header("Content-Type"),
+                ),
+            )
     else:
         findings, parts = _single_part(ctx)
     if parts:
@@ -185,9 +289,15 @@ def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:
     exchange = ctx.exchange
     values = exchange.header_values("Content-Range")
     if len(values) != 1:
-        return [fail("content-range", "a single-part 206 carries exactly one Content-Range",
-                     "15.3.7.1", expected="one Content-Range",
-                     actual=", ".join(values) or "(absent)")], []
+        return [
+            fail(
+                "content-range",
+                "a single-part 206 carries exactly one Content-Range",
+                "15.3.7.1",
+                expected="one Content-Range",
+                actual=", ".join(values) or "(absent)",
+            )
+        ], []
     findings, parsed = _content_range(ctx, values[0], "content-range")
     if parsed is None or parsed.first is None or parsed.last is None:
         return findings, []
@@ -195,31 +305,56 @@ def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:
     findings += _part_content(ctx, exchange.body, span, "body", capped=exchange.body_capped)
     baseline_type = ctx.baseline.header("Content-Type")
     if baseline_type is not None and exchange.header("Content-Type") != baseline_type:
-        findings.append(fail("content-type", "a single-part 206 carries the 200's Content-Type",
-                             "15.3.7", expected=baseline_type,
-                             actual=exchange.header("Content-Type") or "(absent)"))
+        findings.append(
+            fail(
+                "content-type",
+                "a single-part 206 carries the 200's Content-Type",
+                "15.3.7",
+                expected=baseline_type,
+                actual=exchange.header("Content-Type") or "(absent)",
+            )
+        )
     return findings, [span]
 
 
-def _multipart(
-    ctx: Context, media: tuple[str, dict[str, str]]
-) -> tuple[list[Finding], list[Span]]:
+def _multipart(ctx: Context, media: tuple[str, dict[str, str]]) -> tuple[list[Finding], list[Span]]:
     exchange = ctx.exchange
     findings: list[Finding] = []
     kind, params = media
-    if kind == "multipart/x-byteranges" and exchange.request.headers and not any(
-        name.lower() == "request-range" for name, _ in exchange.request.headers
+    if (
+        kind == "multipart/x-byteranges"
+        and exchange.request.headers
+        and not any(name.lower() == "request-range" for name, _ in exchange.request.headers)
     ):
-        findings.append(fail("content-type", "multipart/x-byteranges is only for legacy "
-                             "Request-Range clients", "14.6", expected="multipart/byteranges",
-                             actual=kind))
+        findings.append(
+            fail(
+                "content-type",
+                "multipart/x-byteranges is only for legacy Request-Range clients",
+                "14.6",
+                expected="multipart/byteranges",
+                actual=kind,
+            )
+        )
     boundary = params.get("boundary")
     if not boundary:
-        return findings + [fail("multipart", "multipart/byteranges without a boundary "
-                                "parameter", "14.6", actual=exchange.header("Content-Type"))], []
+        return findings + [
+            fail(
+                "multipart",
+                "multipart/byteranges without a boundary parameter",
+                "14.6",
+                actual=exchange.header("Content-Type"),
+            )
+        ], []
     if exchange.header("Content-Range") is not None:
-        findings.append(fail("content-range", "a multipart 206 has no top-level Content-Range",
-                             "15.3.7.2", expected="(absent)", actual=exchange.header("Content-Range")))
+        findings.append(
+            fail(
+                "content-range",
+                "a multipart 206 has no top-level Content-Range",
+                "15.3.7.2",
+                expected="(absent)",
+                actual=exchange.header("Content-Range"),
+            )
+        )
     body = parse_multipart(exchange.body, boundary)
     for problem in body.problems:
         if exchange.body_capped and ("close delimiter" in problem or "empty line" in problem):
@@ -232,17 +367,35 @@ def _multipart(
     for number, part in enumerate(body.parts, start=1):
         label = f"part {number}/{len(body.parts)}"
         if part.header_values("Content-Transfer-Encoding"):
-            findings.append(fail("multipart", f"{label} has a Content-Transfer-Encoding",
-                                 "14.6", actual=part.header_values("Content-Transfer-Encoding")[0]))
+            findings.append(
+                fail(
+                    "multipart",
+                    f"{label} has a Content-Transfer-Encoding",
+                    "14.6",
+                    actual=part.header_values("Content-Transfer-Encoding")[0],
+                )
+            )
         types = part.header_values("Content-Type")
         if baseline_type is not None and types != [baseline_type]:
-            findings.append(warn("part-content-type", f"{label} should carry the 200's "
-                                 "Content-Type", "15.3.7.2", expected=baseline_type,
-                                 actual=", ".join(types) or "(absent)"))
+            findings.append(
+                warn(
+                    "part-content-type",
+                    f"{label} should carry the 200's Content-Type",
+                    "15.3.7.2",
+                    expected=baseline_type,
+                    actual=", ".join(types) or "(absent)",
+                )
+            )
         ranges = part.header_values("Content-Range")
         if len(ranges) != 1:
-            findings.append(fail("content-range", f"{label} needs exactly one Content-Range",
-                                 "15.3.7.2", actual=", ".join(ranges) or "(absent)"))
+            findings.append(
+                fail(
+                    "content-range",
+                    f"{label} needs exactly one Content-Range",
+                    "15.3.7.2",
+                    actual=", ".join(ranges) or "(absent)",
+                )
+            )
             continue
         problems, parsed = _content_range(ctx, ranges[0], f"{label} content-range")
         findings += problems
@@ -250,48 +403,94 @@ def _multipart(
             continue
         span = (parsed.first, parsed.last)
         last_part = number == len(body.parts)
-        findings += _part_content(ctx, part.content, span, label,
-                                  capped=exchange.body_capped and last_part)
+        findings += _part_content(
+            ctx, part.content, span, label, capped=exchange.body_capped and last_part
+        )
         spans.append(span)
     return findings, spans
 
 
-def _content_range(ctx: Context, value: str, check: str) -> tuple[list[Finding], ContentRange | None]:
+def _content_range(
+    ctx: Context, value: str, check: str
+) -> tuple[list[Finding], ContentRange | None]:
     """Strict syntax, a bytes unit, a satisfied range, complete length = L (RFC 9110 §14.4)."""
     expected = f"bytes first-last/{ctx.length}"
     parsed = parse_content_range(value)
     if parsed is None:
-        return [fail(check, "Content-Range is not valid syntax", "14.4",
-                     expected=expected, actual=value)], None
+        return [
+            fail(
+                check, "Content-Range is not valid syntax", "14.4", expected=expected, actual=value
+            )
+        ], None
     if parsed.unit.lower() != "bytes":
-        return [fail(check, f"unit {parsed.unit!r} in answer to a bytes request", "14.4",
-                     expected=expected, actual=value)], None
+        return [
+            fail(
+                check,
+                f"unit {parsed.unit!r} in answer to a bytes request",
+                "14.4",
+                expected=expected,
+                actual=value,
+            )
+        ], None
     if parsed.is_unsatisfied:
-        return [fail(check, "a 206 cannot carry the unsatisfied form */length", "14.4",
-                     expected=expected, actual=value)], None
+        return [
+            fail(
+                check,
+                "a 206 cannot carry the unsatisfied form */length",
+                "14.4",
+                expected=expected,
+                actual=value,
+            )
+        ], None
     problem = content_range_problem(parsed)
     if problem is not None:
         return [fail(check, problem, "14.4", expected=expected, actual=value)], None
     if parsed.complete_length is None:
-        return [warn(check, "complete length '*' on a representation whose length is known",
-                     "14.4", expected=expected, actual=value)], parsed
+        return [
+            warn(
+                check,
+                "complete length '*' on a representation whose length is known",
+                "14.4",
+                expected=expected,
+                actual=value,
+            )
+        ], parsed
     if parsed.complete_length != ctx.length:
-        return [fail(check, "complete length is not the representation's length", "14.4",
-                     expected=expected, actual=value)], None
+        return [
+            fail(
+                check,
+                "complete length is not the representation's length",
+                "14.4",
+                expected=expected,
+                actual=value,
+            )
+        ], None
     if parsed.last is not None and parsed.last >= ctx.length:
-        return [fail(check, "range ends past the representation", "14.4",
-                     expected=expected, actual=value)], None
+        return [
+            fail(
+                check, "range ends past the representation", "14.4", expected=expected, actual=value
+            )
+        ], None
     return [], parsed
 
 
-def _part_content(ctx: Context, content: bytes, span: Span, label: str, *, capped: bool) -> list[Finding]:
+def _part_content(
+    ctx: Context, content: bytes, span: Span, label: str, *, capped: bool
+) -> list[Finding]:
     first, last = span
     size = last - first + 1
     findings: list[Finding] = []
     if not capped and len(content) != size:
-        findings.append(fail(label, f"{len(content)} octets of content where Content-Range "
-                             f"{first}-{last} promises {size}", "15.3.7.1",
-                             expected=str(size), actual=str(len(content))))
+        findings.append(
+            fail(
+                label,
+                f"{len(content)} octets of content where Content-Range "
+                f"{first}-{last} promises {size}",
+                "15.3.7.1",
+                expected=str(size),
+                actual=str(len(content)),
+            )
+        )
     shown = content[:size]
     if shown:
         findings += _compare_bytes(ctx, shown, first, label, "15.3.7.1")
@@ -303,7 +502,15 @@ def _compare_bytes(ctx: Context, actual: bytes, first: int, label: str, rfc: str
     diff = compare(expected, actual, first)
     if diff is None:
         return []
-    return [Finding(label, Grade.FAIL,
-                    f"content differs from the representation's octets {first}-"
-                    f"{first + len(actual) - 1}", Level.MUST, rfc,
-                    expected=diff.expected, actual=diff.actual, offset=diff.offset)]
+    return [
+        Finding(
+            label,
+            Grade.FAIL,
+            f"content differs from the representation's octets {first}-{first + len(actual) - 1}",
+            Level.MUST,
+            rfc,
+            expected=diff.expected,
+            actual=diff.actual,
+            offset=diff.offset,
+        )
+    ]

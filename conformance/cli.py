@@ -36,23 +36,58 @@ def build_parser() -> argparse.ArgumentParser:
         "With no URL, checks the bundled reference server.",
     )
     parser.add_argument("url", nargs="?", help="resource to check (at least 1000 octets)")
-    parser.add_argument("--profile", choices=PROFILES, default="rfc",
-                        help="rfc: RFC 9110 as written (default); strict: SHOULD fails too; "
-                        "media: what browsers and players need to seek")
-    parser.add_argument("-k", dest="keyword", metavar="EXPR",
-                        help="only cases matching EXPR (words in id/title/group/tags; and/or/not)")
-    parser.add_argument("--level", action="append", default=[], choices=["MUST", "SHOULD", "MAY"],
-                        help="only cases of this requirement level (repeatable)")
-    parser.add_argument("--cases", action="append", type=Path, default=[], metavar="PATH",
-                        help="case files or folders (default: the bundled cases)")
-    parser.add_argument("--resource", action="append", default=[], metavar="ROLE=URL",
-                        help=f"URL for another resource role ({', '.join(ROLES[1:])})")
-    parser.add_argument("--oracle-file", action="append", default=[], metavar="[ROLE=]PATH",
-                        help="local copy of a resource's bytes to compare against")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="rfc",
+        help="rfc: RFC 9110 as written (default); strict: SHOULD fails too; "
+        "media: what browsers and players need to seek",
+    )
+    parser.add_argument(
+        "-k",
+        dest="keyword",
+        metavar="EXPR",
+        help="only cases matching EXPR (words in id/title/group/tags; and/or/not)",
+    )
+    parser.add_argument(
+        "--level",
+        action="append",
+        default=[],
+        choices=["MUST", "SHOULD", "MAY"],
+        help="only cases of this requirement level (repeatable)",
+    )
+    parser.add_argument(
+        "--cases",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="case files or folders (default: the bundled cases)",
+    )
+    parser.add_argument(
+        "--resource",
+        action="append",
+        default=[],
+        metavar="ROLE=URL",
+        help=f"URL for another resource role ({', '.join(ROLES[1:])})",
+    )
+    parser.add_argument(
+        "--oracle-file",
+        action="append",
+        default=[],
+        metavar="[ROLE=]PATH",
+        help="local copy of a resource's bytes to compare against",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report here")
     parser.add_argument("--timeout", type=float, default=10.0, help="read timeout in seconds")
-    parser.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'",
-                        help="extra request header for every request (repeatable)")
+    parser.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra request header for every request (repeatable)",
+    )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
     parser.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
@@ -128,8 +163,11 @@ def _target(args: argparse.Namespace, settings: ClientSettings) -> Iterator[Targ
 def _run(cases: list, target: Target, args: argparse.Namespace, stream: TextIO) -> int:  # type: ignore[type-arg]
     started = time.monotonic()
     where = target.urls["main"] + ("" if args.url else "  (bundled reference server)")
-    print(f"range-conformance {__version__}: {len(cases)} cases, profile {args.profile}, "
-          f"target {where}", file=stream)
+    print(
+        f"range-conformance {__version__}: {len(cases)} cases, profile {args.profile}, "
+        f"target {where}",
+        file=stream,
+    )
     results: list[Result] = []
     for case in cases:
         result = run_case(case, target, profile=args.profile)
@@ -142,8 +180,9 @@ def _run(cases: list, target: Target, args: argparse.Namespace, stream: TextIO) 
         print("\n" + render_failure(result), file=stream)
     print("\n" + summary(results, duration), file=stream)
     if args.json:
-        report = build_json_report(results, target=target.urls, profile=args.profile,
-                                   duration=duration)
+        report = build_json_report(
+            results, target=target.urls, profile=args.profile, duration=duration
+        )
         write_json(report, args.json)
         print(f"JSON report: {args.json}", file=stream)
     bad = any(r.verdict.grade in (Grade.FAIL, Grade.ERROR) for r in results)
@@ -152,7 +191,8 @@ def _run(cases: list, target: Target, args: argparse.Namespace, stream: TextIO) 
 
 def _line(result: Result) -> str:
     verdict = result.verdict
-    return f"{verdict.grade.value.upper():5} {result.case.id:8} {result.case.title}  [{verdict.summary}]"
+    grade, case = verdict.grade.value.upper(), result.case
+    return f"{grade:5} {case.id:8} {case.title}  [{verdict.summary}]"
 
 
 def summary(results: Sequence[Result], duration: float) -> str:

@@ -105,8 +105,10 @@ class Client:
             sent = SentRequest(
                 method,
                 url,
-                tuple((k, v if isinstance(v, str) else v.decode("latin-1"))
-                      for k, v in prepared.headers.items()),
+                tuple(
+                    (k, v if isinstance(v, str) else v.decode("latin-1"))
+                    for k, v in prepared.headers.items()
+                ),
                 body=body,
             )
         declared = response.headers.get("Content-Length", "")

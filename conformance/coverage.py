@@ -54,7 +54,9 @@ def describe(spans: Sequence[Span]) -> str:
     return ", ".join(f"{first}-{last}" for first, last in spans)
 
 
-def coverage_findings(parts: Sequence[Span], requested: Sequence[Span], length: int) -> list[Finding]:
+def coverage_findings(
+    parts: Sequence[Span], requested: Sequence[Span], length: int
+) -> list[Finding]:
     """Grade the parts a 206 sent against the satisfiable ranges the request asked for."""
     findings: list[Finding] = []
     for part in parts:
@@ -99,8 +101,9 @@ def _extra_findings(parts: Sequence[Span], requested: Sequence[Span]) -> list[Fi
     wanted = merge(requested)
     extra = subtract(parts, wanted)
     findings: list[Finding] = []
+    gaps = list(zip(wanted, wanted[1:], strict=False))
     for first, last in extra:
-        inside_gap = any(a[1] < first and last < b[0] for a, b in zip(wanted, wanted[1:]))
+        inside_gap = any(a[1] < first and last < b[0] for a, b in gaps)
         size = last - first + 1
         if inside_gap and size < COALESCE_GAP:
             continue

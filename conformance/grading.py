@@ -82,16 +82,41 @@ def audit(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     declared = declared_length(exchange)
     framed = status not in (204, 304) and status >= 200 and exchange.request.method != "HEAD"
-    if framed and declared is not None and not exchange.body_capped and declared != len(exchange.body):
-        findings.append(fail("framing", "Content-Length does not match the octets received",
-                             "8.6", expected=str(declared), actual=str(len(exchange.body))))
+    if (
+        framed
+        and declared is not None
+        and not exchange.body_capped
+        and declared != len(exchange.body)
+    ):
+        findings.append(
+            fail(
+                "framing",
+                "Content-Length does not match the octets received",
+                "8.6",
+                expected=str(declared),
+                actual=str(len(exchange.body)),
+            )
+        )
     if status not in (206, 416) and exchange.header("Content-Range") is not None:
-        findings.append(warn("content-range", f"Content-Range on a {status} misleads caches "
-                             "and clients", "14.4", expected="(absent)",
-                             actual=exchange.header("Content-Range")))
+        findings.append(
+            warn(
+                "content-range",
+                f"Content-Range on a {status} misleads caches and clients",
+                "14.4",
+                expected="(absent)",
+                actual=exchange.header("Content-Range"),
+            )
+        )
     if status in (206, 416) and exchange.header("Date") is None:
-        findings.append(fail("header", f"a {status} from an origin with a clock carries Date",
-                             "6.6.1", expected="Date present", actual="(absent)"))
+        findings.append(
+            fail(
+                "header",
+                f"a {status} from an origin with a clock carries Date",
+                "6.6.1",
+                expected="Date present",
+                actual="(absent)",
+            )
+        )
     if status == 206:
         findings += _partial_headers(ctx)
     return findings
@@ -107,16 +132,36 @@ def _partial_headers(ctx: Context) -> list[Finding]:
     names = REQUIRED_ON_206 if ctx.has_if_range else REQUIRED_ON_206 + REPRESENTATION_FIELDS
     for name in names:
         if ctx.baseline.header(name) is not None and ctx.exchange.header(name) is None:
-            findings.append(fail("header", f"the 200 carries {name} but this 206 does not",
-                                 "15.3.7", expected=ctx.baseline.header(name), actual="(absent)"))
+            findings.append(
+                fail(
+                    "header",
+                    f"the 200 carries {name} but this 206 does not",
+                    "15.3.7",
+                    expected=ctx.baseline.header(name),
+                    actual="(absent)",
+                )
+            )
     etag, baseline_etag = ctx.exchange.header("ETag"), ctx.baseline.header("ETag")
     if etag is not None and baseline_etag is not None and etag != baseline_etag:
-        findings.append(warn("header", "the 206's ETag differs from the 200's", "15.3.7",
-                             expected=baseline_etag, actual=etag))
+        findings.append(
+            warn(
+                "header",
+                "the 206's ETag differs from the 200's",
+                "15.3.7",
+                expected=baseline_etag,
+                actual=etag,
+            )
+        )
     accept = (ctx.exchange.header("Accept-Ranges") or "").strip().lower()
     if accept == "none":
-        findings.append(warn("accept-ranges", "advertises 'Accept-Ranges: none' while serving "
-                             "a 206", "14.3", actual="none"))
+        findings.append(
+            warn(
+                "accept-ranges",
+                "advertises 'Accept-Ranges: none' while serving a 206",
+                "14.3",
+                actual="none",
+            )
+        )
     return findings
 
 
@@ -130,8 +175,15 @@ def _unexpected_status(case: Case, exchange: Exchange) -> Finding:
     message = f"got {status}; acceptable: {allowed}"
     if status is not None and status >= 500:
         message += ". A server error in answer to a range request is never acceptable"
-    return Finding("status", Grade.FAIL, message, case.level, case.rfc,
-                   expected=allowed, actual=f"{status} {exchange.reason}".strip())
+    return Finding(
+        "status",
+        Grade.FAIL,
+        message,
+        case.level,
+        case.rfc,
+        expected=allowed,
+        actual=f"{status} {exchange.reason}".strip(),
+    )
 
 
 def _apply_profile(findings: list[Finding], profile: str) -> list[Finding]:

@@ -125,7 +125,7 @@ def load_cases_text(text: str, source: Path) -> list[Case]:
 def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "oneOf" and error.context:
         best = jsonschema.exceptions.best_match(error.context)
-        return best.message
+        return str(best.message)
     if error.validator == "additionalProperties":
         return error.message.replace("Additional properties are", "unknown key(s):").replace(
             "Additional properties is", "unknown key:"

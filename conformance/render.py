@@ -10,8 +10,10 @@ import shlex
 
 from .model import Finding, Grade, Result, SentRequest
 
-SHOWN_HEADERS = ("range", "if-range", "if-match", "if-none-match", "if-modified-since",
-                 "if-unmodified-since", "accept-encoding", "request-range", "content-range")  # fmt: skip
+SHOWN_HEADERS = (
+    "range", "if-range", "if-match", "if-none-match", "if-modified-since",
+    "if-unmodified-since", "accept-encoding", "request-range", "content-range",
+)  # fmt: skip
 ANSWER_HEADERS = ("Content-Range", "Content-Length", "Content-Type", "ETag", "Accept-Ranges")
 
 
@@ -34,9 +36,9 @@ def render_failure(result: Result) -> str:
             lines.append("")
             lines.append(f"  answer: {exchange.status} {exchange.reason}".rstrip())
             for name in ANSWER_HEADERS:
-                value = exchange.header(name)
-                if value is not None:
-                    lines.append(f"  {name}: {value}")
+                answer = exchange.header(name)
+                if answer is not None:
+                    lines.append(f"  {name}: {answer}")
             size = f"{len(exchange.body)} octets of content"
             lines.append(f"  ({size}{', read capped' if exchange.body_capped else ''})")
     lines.append("")
@@ -62,8 +64,9 @@ def render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
             level = finding.level.value if finding.level is not None else ""
             rfc = f"§{finding.rfc}" if finding.rfc and finding.rfc[0].isdigit() else finding.rfc
             cite = f"  [{' '.join(part for part in (level, rfc) if part)}]"
-        lines.append(f"  {finding.grade.value.upper():5} {finding.check:<{width}}  "
-                     f"{finding.message}{cite}")
+        lines.append(
+            f"  {finding.grade.value.upper():5} {finding.check:<{width}}  {finding.message}{cite}"
+        )
         if finding.expected is not None or finding.actual is not None:
             lines.append(f"        {'expected':<{width}}  {finding.expected or '-'}")
             lines.append(f"        {'actual':<{width}}  {finding.actual or '-'}")

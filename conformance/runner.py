@@ -85,7 +85,10 @@ def unmet_requirement(case: Case, resource: Resource) -> str | None:
         return f"{resource.url} answered {resource.status} to a plain GET; the case needs a 200"
     length = resource.length or 0
     if needs.min_length is not None and length < needs.min_length:
-        return f"needs a representation of at least {needs.min_length} octets; {resource.url} has {length}"
+        return (
+            f"needs a representation of at least {needs.min_length} octets; "
+            f"{resource.url} has {length}"
+        )
     etag = resource.etag
     if needs.etag == "any" and etag is None:
         return "the target sends no ETag"
@@ -126,4 +129,3 @@ def iter_results(cases: Iterable[Case], target: Target, *, profile: str) -> Iter
 def _result(case: Case, outcome: Grade, message: str, profile: str) -> Result:
     finding = Finding("setup", outcome, message)
     return Result(case, Verdict(outcome, None, (finding,), message), None, profile)
-

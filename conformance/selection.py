@@ -41,16 +41,14 @@ def compile_keyword(expression: str) -> Callable[[Case], bool]:
         left = both()
         while peek() == "or":
             take()
-            right, first = both(), left
-            left = lambda text, a=first, b=right: a(text) or b(text)  # noqa: E731
+            left = _either(left, both())
         return left
 
     def both() -> Matcher:
         left = negated()
         while peek() == "and":
             take()
-            right, first = negated(), left
-            left = lambda text, a=first, b=right: a(text) and b(text)  # noqa: E731
+            left = _both(left, negated())
         return left
 
     def negated() -> Matcher:
@@ -78,6 +76,14 @@ def compile_keyword(expression: str) -> Callable[[Case], bool]:
     return lambda case: matcher(haystack(case))
 
 
+def _either(a: Matcher, b: Matcher) -> Matcher:
+    return lambda text: a(text) or b(text)
+
+
+def _both(a: Matcher, b: Matcher) -> Matcher:
+    return lambda text: a(text) and b(text)
+
+
 def haystack(case: Case) -> str:
     return " ".join([case.id, case.title, case.group, *case.tags]).lower()
 
@@ -88,7 +94,5 @@ def select(
     predicate = compile_keyword(keyword or "")
     wanted = {level.upper() for level in levels}
     return [
-        case
-        for case in cases
-        if predicate(case) and (not wanted or case.level.value in wanted)
+        case for case in cases if predicate(case) and (not wanted or case.level.value in wanted)
     ]

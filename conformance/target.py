@@ -216,18 +216,31 @@ def learn(client: Client, role: str, url: str, oracle_file: Path | None) -> Reso
     if oracle_file is not None:
         size = oracle_file.stat().st_size
         if declared is not None and declared != size:
-            return _broken(role, url, exchange, f"--oracle-file {oracle_file} has {size} octets "
-                           f"but the server declares Content-Length: {declared}")
+            return _broken(
+                role,
+                url,
+                exchange,
+                f"--oracle-file {oracle_file} has {size} octets "
+                f"but the server declares Content-Length: {declared}",
+            )
         return Resource(role, url, 200, exchange.headers, size, FileOracle(oracle_file))
     if not exchange.body_capped:
         if declared is not None and declared != len(exchange.body):
-            return _broken(role, url, exchange, f"Content-Length: {declared} but "
-                           f"{len(exchange.body)} octets arrived")
+            return _broken(
+                role,
+                url,
+                exchange,
+                f"Content-Length: {declared} but {len(exchange.body)} octets arrived",
+            )
         body = exchange.body
         return Resource(role, url, 200, exchange.headers, len(body), BytesOracle(body))
     if declared is None:
-        return _broken(role, url, exchange, "larger than 32 MiB and no Content-Length: "
-                       "give its size and bytes with --oracle-file")
+        return _broken(
+            role,
+            url,
+            exchange,
+            "larger than 32 MiB and no Content-Length: give its size and bytes with --oracle-file",
+        )
     return Resource(role, url, 200, exchange.headers, declared,
                     WindowOracle(client, url, declared))  # fmt: skip
 

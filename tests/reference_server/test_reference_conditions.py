@@ -24,9 +24,13 @@ STRONG = Validators(EntityTag("E"), LM)
 NONE = Validators(None, None)
 
 
-def decide(validators: Validators = STRONG, method: str = "GET", range_value: str | None = "bytes=0-9",
-           **headers: str) -> str:
-    """"304", "412", "206" (Range applies) or "200" (Range ignored or absent)."""
+def decide(
+    validators: Validators = STRONG,
+    method: str = "GET",
+    range_value: str | None = "bytes=0-9",
+    **headers: str,
+) -> str:
+    """ "304", "412", "206" (Range applies) or "200" (Range ignored or absent)."""
     conditionals = Conditionals(**headers)
     decision = evaluate_preconditions(method, conditionals, validators)
     if decision is not Decision.PROCEED:
@@ -92,11 +96,25 @@ def test_precedence(headers: dict[str, str], expected: str) -> None:
         (NONE, {"if_unmodified_since": BEFORE}, "206"),
         (NONE, {"if_match": "*"}, "206"),
         (NONE, {"if_match": '"E"'}, "412"),
-        (Validators(EntityTag("E"), LM, last_modified_is_strong=False), {"if_range": LM_TEXT},
-         "200"),
+        (
+            Validators(EntityTag("E"), LM, last_modified_is_strong=False),
+            {"if_range": LM_TEXT},
+            "200",
+        ),
     ],
-    ids=["IFR-04", "IFR-05", "weak-inm", "weak-if-match", "IFR-19", "IFR-19-date", "ims-no-lm",
-         "ius-no-lm", "if-match-star-exists", "if-match-no-etag", "date-not-strong"],
+    ids=[
+        "IFR-04",
+        "IFR-05",
+        "weak-inm",
+        "weak-if-match",
+        "IFR-19",
+        "IFR-19-date",
+        "ims-no-lm",
+        "ius-no-lm",
+        "if-match-star-exists",
+        "if-match-no-etag",
+        "date-not-strong",
+    ],
 )
 def test_validators_matter(validators: Validators, headers: dict[str, str], expected: str) -> None:
     assert decide(validators, **headers) == expected

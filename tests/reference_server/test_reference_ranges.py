@@ -128,7 +128,12 @@ CASES = [
     ("MUL-05", "bytes=100-299,200-399", 1000, ranges((100, 399))),
     ("MUL-06", "bytes=500-600,601-999", 1000, ranges((500, 999))),
     ("MUL-07", "bytes=500-700,601-999", 1000, ranges((500, 999))),
-    ("MUL-08", "bytes=0-999, 4500-5499, -1000", 10_000, ranges((0, 999), (4500, 5499), (9000, 9999))),
+    (
+        "MUL-08",
+        "bytes=0-999, 4500-5499, -1000",
+        10_000,
+        ranges((0, 999), (4500, 5499), (9000, 9999)),
+    ),
     ("MUL-09", "bytes= 0-999, 4500-5499, -1000", 10_000, IGNORE),
     ("MUL-10", "bytes=0-9,5000-6000", 1000, ranges((0, 9))),
     ("MUL-11", "bytes=1000-1100,2000-", 1000, UNSAT),
@@ -142,10 +147,18 @@ CASES = [
     ("merge-keeps-earliest-position", "bytes=50-59,0-9,55-70", 1000, ranges((50, 70), (0, 9))),
     ("merge-bridges-groups", "bytes=0-9,20-29,10-19", 1000, ranges((0, 29))),
     # §2.5 DOS
-    ("DOS-01", "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 200, 2)), 1000,
-     ranges(*((i, i) for i in range(0, 200, 2)))),
-    ("DOS-02", "bytes=" + ",".join(f"{i}-{i}" for i in range(198, -1, -2)), 1000,
-     ranges(*((i, i) for i in range(198, -1, -2)))),
+    (
+        "DOS-01",
+        "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 200, 2)),
+        1000,
+        ranges(*((i, i) for i in range(0, 200, 2))),
+    ),
+    (
+        "DOS-02",
+        "bytes=" + ",".join(f"{i}-{i}" for i in range(198, -1, -2)),
+        1000,
+        ranges(*((i, i) for i in range(198, -1, -2))),
+    ),
     ("101-ranges", "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 202, 2)), 1000, IGNORE),
     ("DOS-03", "bytes=" + ",".join(["0-"] * 200), 1000, IGNORE),
     ("DOS-04", "bytes=" + ",".join(f"{i}-999" for i in range(500)), 1000, IGNORE),
@@ -162,8 +175,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("value", "length", "expected"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("value", "length", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_evaluate_range(value: str, length: int, expected: object) -> None:
     assert outcome(value, length) == expected
 
@@ -199,8 +213,9 @@ def range_specs(draw: st.DrawFn) -> tuple[str, list[tuple[int, int | None] | int
             first = draw(_number)
             last = draw(st.one_of(st.none(), st.integers(first, first + 400)))
             specs.append((first, last))
-    texts = [f"-{s}" if isinstance(s, int) else f"{s[0]}-{'' if s[1] is None else s[1]}"
-             for s in specs]
+    texts = [
+        f"-{s}" if isinstance(s, int) else f"{s[0]}-{'' if s[1] is None else s[1]}" for s in specs
+    ]
     separator = draw(st.sampled_from([",", ", ", " ,", ",\t", " , ", ",,"]))
     return "bytes=" + separator.join(texts), specs
 
@@ -266,8 +281,21 @@ LM = datetime(1994, 11, 6, 8, 49, 37, tzinfo=timezone.utc)
         ("garbage", None),
         ("", None),
     ],
-    ids=["imf", "rfc850", "asctime", "ows", "utc", "one-digit-day", "lower-case", "31-feb",
-         "hour-25", "non-ascii-digits", "iso", "garbage", "empty"],
+    ids=[
+        "imf",
+        "rfc850",
+        "asctime",
+        "ows",
+        "utc",
+        "one-digit-day",
+        "lower-case",
+        "31-feb",
+        "hour-25",
+        "non-ascii-digits",
+        "iso",
+        "garbage",
+        "empty",
+    ],
 )
 def test_parse_http_date(text: str, expected: datetime | None) -> None:
     assert parse_http_date(text) == expected
@@ -283,8 +311,13 @@ def test_rfc850_two_digit_year_rolls_back_when_far_future() -> None:
     )
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 1, 1),
-                    timezones=st.just(timezone.utc)))
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 1),
+        max_value=datetime(9999, 1, 1),
+        timezones=st.just(timezone.utc),
+    )
+)
 def test_http_date_round_trip(moment: datetime) -> None:
     moment = moment.replace(microsecond=0)
     assert parse_http_date(format_http_date(moment)) == moment
@@ -304,7 +337,10 @@ def test_entity_tag_parsing_and_comparison() -> None:
     assert parse_entity_tag('"a b"') is None
     assert parse_entity_tag_list("*") == "*"
     assert parse_entity_tag_list('"a", W/"b" ,, "c"') == (
-        EntityTag("a"), EntityTag("b", weak=True), EntityTag("c"))
+        EntityTag("a"),
+        EntityTag("b", weak=True),
+        EntityTag("c"),
+    )
     assert parse_entity_tag_list('"a" "b"') is None
     assert parse_entity_tag_list("garbage") is None
     assert strong_match(EntityTag("a"), EntityTag("a"))
@@ -342,8 +378,23 @@ IMF = "Sun, 06 Nov 1994 08:49:37 GMT"
         ("Sat, 05 Nov 1994 08:49:37 GMT", ETAG, LM, False),
         (IMF, None, None, False),
     ],
-    ids=["IFR-01", "IFR-02", "IFR-03", "IFR-04", "IFR-05", "IFR-18", "IFR-17", "IFR-16",
-         "IFR-19", "IFR-06", "IFR-09", "IFR-10", "IFR-08", "IFR-07", "date-without-lm"],
+    ids=[
+        "IFR-01",
+        "IFR-02",
+        "IFR-03",
+        "IFR-04",
+        "IFR-05",
+        "IFR-18",
+        "IFR-17",
+        "IFR-16",
+        "IFR-19",
+        "IFR-06",
+        "IFR-09",
+        "IFR-10",
+        "IFR-08",
+        "IFR-07",
+        "date-without-lm",
+    ],
 )
 def test_if_range(
     value: str, etag: EntityTag | None, last_modified: datetime | None, expected: bool
