@@ -46,8 +46,8 @@ class Context:
     def several_ranges_requested(self) -> bool:
         if self.range_value is None:
             return False
-        elements = [e for e in self.range_value.partition("=")[2].split(",") if e.strip(" \t")]
-        return len(elements) > 1
+        # Counted as sent: `bytes=,0-9` lists two elements, so a one-part multipart is allowed.
+        return "," in self.range_value.partition("=")[2]
 
 
 def fail(check: str, message: str, rfc: str, **extra: str | int | None) -> Finding:
@@ -73,7 +73,7 @@ def check_expectation(expectation: Expectation, ctx: Context) -> list[Finding]:
         findings += check_full(ctx)
     if expectation.partial:
         spans = [span.resolve(length) for span in expectation.partial]
-        findings += check_partial(ctx, spans)
+        findings += check_partial(ctx, spans, exact=expectation.exact)
     if expectation.unsatisfied:
         findings += check_unsatisfied(ctx)
     if expectation.not_modified:
@@ -262,7 +262,7 @@ def check_not_modified(ctx: Context) -> list[Finding]:
     return findings
 
 
-def check_partial(ctx: Context, requested: list[Span]) -> list[Finding]:
+def check_partial(ctx: Context, requested: list[Span], *, exact: bool = False) -> list[Finding]:
     """206S or 206M, each part's bytes, then what the parts cover (coverage.py)."""
     media = parse_media_type(ctx.exchange.header("Content-Type") or "")
     if media is not None and media[0] in MULTIPART:
@@ -281,8 +281,17 @@ def check_partial(ctx: Context, requested: list[Span]) -> list[Finding]:
     else:
         findings, parts = _single_part(ctx)
     if parts:
-        findings += coverage_findings(parts, requested, ctx.length)
+        covered = coverage_findings(parts, requested, ctx.length)
+        if exact:
+            covered = [_as_failure(f) if f.check == "coverage" else f for f in covered]
+        findings += covered
     return findings
+
+
+def _as_failure(finding: Finding) -> Finding:
+    """For branches that name one exact answer, any other span is not that branch."""
+    return Finding(finding.check, Grade.FAIL, finding.message, Level.MUST, finding.rfc,
+                   finding.expected, finding.actual, finding.offset)
 
 
 def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:

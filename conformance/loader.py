@@ -270,6 +270,7 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
             ByteSpan(Position.parse(span["first"]), Position.parse(span["last"]))
             for span in raw.get("partial", [])
         ),
+        exact=raw.get("exact", False),
         unsatisfied=raw.get("unsatisfied", False),
         not_modified=raw.get("not_modified", False),
         no_content=raw.get("no_content", False),

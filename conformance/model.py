@@ -140,6 +140,7 @@ class Expectation:
     note: str = ""
     full: bool = False
     partial: tuple[ByteSpan, ...] = ()
+    exact: bool = False  # the 206 must carry exactly `partial`: no subset, no extra octets
     unsatisfied: bool = False
     not_modified: bool = False
     no_content: bool = False

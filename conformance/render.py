@@ -68,8 +68,8 @@ def render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
             f"  {finding.grade.value.upper():5} {finding.check:<{width}}  {finding.message}{cite}"
         )
         if finding.expected is not None or finding.actual is not None:
-            lines.append(f"        {'expected':<{width}}  {finding.expected or '-'}")
-            lines.append(f"        {'actual':<{width}}  {finding.actual or '-'}")
+            lines.append(f"        {'expected':<8}  {finding.expected or '-'}")
+            lines.append(f"        {'actual':<8}  {finding.actual or '-'}")
     return lines
 
 

@@ -1,0 +1,128 @@
+"""The pytest plugin, end to end through pytester against a live reference server."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from conformance.loader import bundled_cases_dir, load_cases
+from tests.conftest import role_urls
+
+pytest_plugins = ["pytester"]
+
+WRONG = """\
+group: TST
+title: deliberately wrong expectation
+cases:
+  - id: TST-01
+    title: expects 416 for a satisfiable range
+    rfc: "14.1.2"
+    level: MUST
+    request: {range: [{first: 0, last: 9}]}
+    outcomes: [{branch: unsatisfiable, status: 416, unsatisfied: true}]
+"""
+
+WARNS = """\
+group: TST
+title: a tolerated branch
+cases:
+  - id: TST-02
+    title: 206 is only tolerated here
+    rfc: "14.2"
+    level: SHOULD
+    request: {range: [{first: 0, last: 9}]}
+    outcomes:
+      - {branch: partial, status: 206, partial: [{first: 0, last: 9}], grade: warn, level: SHOULD, note: tolerated}
+"""
+
+
+@pytest.fixture
+def main_url(reference_base_url: str) -> str:
+    return role_urls(reference_base_url)["main"]
+
+
+def resource_args(base_url: str) -> list[str]:
+    args = []
+    for role, url in role_urls(base_url).items():
+        if role != "main":
+            args += ["--range-resource", f"{role}={url}"]
+    return args
+
+
+def test_target_alone_runs_every_bundled_case(pytester: pytest.Pytester, reference_base_url: str) -> None:
+    count = len(load_cases([bundled_cases_dir()]))
+    urls = role_urls(reference_base_url)
+    result = pytester.runpytest("--target", urls["main"], *resource_args(reference_base_url))
+    result.assert_outcomes(passed=count)
+    result.stdout.fnmatch_lines([f"range-conformance: target={urls['main']}*", "*range-conformance (rfc): *pass*"])
+
+
+def test_without_target_items_are_skipped(pytester: pytest.Pytester) -> None:
+    (pytester.path / "w.range.yaml").write_text(WRONG)
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*pass --target URL*"])
+
+
+def test_failure_shows_table_and_curl(pytester: pytest.Pytester, main_url: str) -> None:
+    (pytester.path / "w.range.yaml").write_text(WRONG)
+    result = pytester.runpytest("--target", main_url, "w.range.yaml")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*w.range.yaml:4: TST-01 expects 416*MUST*",
+        "*FAIL*status*got 206*",
+        "*curl -sS --http1.1*Range: bytes=0-9*",
+    ])
+
+
+def test_schema_error_is_a_collection_error_with_file_and_line(pytester: pytest.Pytester, main_url: str) -> None:
+    (pytester.path / "bad.range.yaml").write_text(WRONG.replace("status: 416", "status: many"))
+    result = pytester.runpytest("--target", main_url, "bad.range.yaml")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    expected = "bad.range.yaml:9: $.cases[0].outcomes[0].status: 'many' is not of type 'integer'"
+    assert expected in result.stdout.str()
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_should_violation_is_a_warning_at_the_case_line(pytester: pytest.Pytester, main_url: str) -> None:
+    (pytester.path / "warn.range.yaml").write_text(WARNS)
+    # the outer run's filterwarnings=error would leak into the in-process run; undo it
+    result = pytester.runpytest(
+        "--target", main_url, "warn.range.yaml", "-W", "always::conformance.errors.ShouldViolation"
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*warn.range.yaml:4*", "*ShouldViolation: TST-02*tolerated*"])
+
+
+def test_other_yaml_files_are_not_collected(pytester: pytest.Pytester) -> None:
+    (pytester.path / "foo.yaml").write_text("cases: nonsense")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_selection_by_keyword_and_level_marker(pytester: pytest.Pytester, main_url: str) -> None:
+    result = pytester.runpytest("--target", main_url, "-k", "SGL-0 and not SGL-05", "-m", "must")
+    result.assert_outcomes(passed=8)
+
+
+def test_json_report_matches_its_schema(pytester: pytest.Pytester, main_url: str) -> None:
+    report = pytester.path / "out" / "report.json"
+    result = pytester.runpytest("--target", main_url, "-k", "BAS", "--range-report-json", str(report))
+    result.assert_outcomes(passed=4)
+    data = json.loads(report.read_text())
+    jsonschema.validate(data, json.loads(_schema_text()))
+    assert data["counts"]["pass"] == 4
+
+
+def _schema_text() -> str:
+    from importlib import resources
+
+    return resources.files("conformance").joinpath("schema/report.schema.json").read_text()
+
+
+def test_bad_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target", "ftp://example/x")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*not an http:// or https:// URL*"])
