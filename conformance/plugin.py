@@ -200,9 +200,11 @@ class CaseItem(pytest.Item):
         if grade in (Grade.FAIL, Grade.ERROR):
             raise ConformanceFailure(result)
         if grade is Grade.WARN:
-            from .render import render_findings
-
-            detail = "; ".join(line.strip() for line in render_findings(result.verdict.findings))
+            detail = "; ".join(
+                f"{f.check}: {f.message} [{f.level.value if f.level else ''} §{f.rfc}]"
+                for f in result.verdict.findings
+                if f.grade is Grade.WARN
+            )
             self.warn(ShouldViolation(f"{self.case.id}: {detail}"))
 
     def repr_failure(

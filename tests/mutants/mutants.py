@@ -295,7 +295,9 @@ class SliceFromFirstPlusOne(Mutant):
         asked = environ.get("mutant.range")
         match = _SATISFIED.fullmatch(reply.header("Content-Range") or "")
         if asked and reply.code == 206 and match:
-            reply.set_header("Content-Range", f"bytes {asked[0]}-{asked[1]}/{match.group(3)}")
+            length = int(match.group(3))
+            last = min(asked[1], length - 1)
+            reply.set_header("Content-Range", f"bytes {asked[0]}-{last}/{length}")
 
 
 class AlwaysPartial(Mutant):
@@ -304,9 +306,10 @@ class AlwaysPartial(Mutant):
 
     def response(self, environ: Environ, reply: Reply) -> None:
         length = reply.header("Content-Length")
-        if _is_get(environ) and "HTTP_RANGE" not in environ and reply.code == 200 and length:
-            reply.status = "206 Partial Content"
-            reply.set_header("Content-Range", f"bytes 0-{int(length) - 1}/{length}")
+        if _is_get(environ) and "HTTP_RANGE" not in environ and reply.code == 200:
+            if length is not None and length.isdigit() and int(length) > 0:
+                reply.status = "206 Partial Content"
+                reply.set_header("Content-Range", f"bytes 0-{int(length) - 1}/{length}")
 
 
 class SingleRangeAsMultipart(Mutant):
