@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bytediff import compare
-from .coverage import Span, coverage_findings
+from .spans import Span, coverage_findings
 from .model import Exchange, Expectation, Finding, Grade, Level
 from .target import Resource
 from .wire import (
@@ -35,8 +35,9 @@ class Context:
     exchange: Exchange
     baseline: Resource
     range_value: str | None
-    compare_headers: bool  # the request negotiated like the baseline did (identity, no If-Range)
+    compare_headers: bool  # the request negotiated the same form as the baseline
     has_if_range: bool
+    identity: Resource  # the identity form, whatever `baseline` is
 
     @property
     def length(self) -> int:
@@ -100,6 +101,8 @@ def check_expectation(expectation: Expectation, ctx: Context) -> list[Finding]:
                     actual=ctx.exchange.header("Content-Length"),
                 )
             )
+    if expectation.etag_distinct:
+        findings += check_etag_distinct(ctx)
     for name in expectation.headers_present:
         if ctx.exchange.header(name) is None:
             findings.append(
@@ -123,6 +126,25 @@ def check_expectation(expectation: Expectation, ctx: Context) -> list[Finding]:
                 )
             )
     return findings
+
+
+def check_etag_distinct(ctx: Context) -> list[Finding]:
+    """Different octets need different strong validators (RFC 9110 §8.8.3, §8.8.1)."""
+    etag, identity_etag = ctx.exchange.header("ETag"), ctx.identity.etag
+    if etag is None or identity_etag is None or etag.startswith("W/"):
+        return []
+    if etag == identity_etag:
+        return [
+            fail(
+                "etag",
+                "the coded and the identity forms share one strong ETag, so "
+                "If-Range and resumption would splice different octets",
+                "8.8.3",
+                expected=f"an ETag other than {identity_etag}, or a weak one",
+                actual=etag,
+            )
+        ]
+    return []
 
 
 def check_full(ctx: Context) -> list[Finding]:
@@ -290,8 +312,16 @@ def check_partial(ctx: Context, requested: list[Span], *, exact: bool = False) -
 
 def _as_failure(finding: Finding) -> Finding:
     """For branches that name one exact answer, any other span is not that branch."""
-    return Finding(finding.check, Grade.FAIL, finding.message, Level.MUST, finding.rfc,
-                   finding.expected, finding.actual, finding.offset)
+    return Finding(
+        finding.check,
+        Grade.FAIL,
+        finding.message,
+        Level.MUST,
+        finding.rfc,
+        finding.expected,
+        finding.actual,
+        finding.offset,
+    )
 
 
 def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:

@@ -23,6 +23,7 @@ from .model import Exchange, SentRequest
 
 USER_AGENT = f"range-conformance/{__version__}"
 CHUNK = 64 * 1024
+HEAD_GRACE = 0.5  # seconds to wait for octets a server wrongly sends after a HEAD answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,8 @@ class Client:
             sock.sendall(head.encode("latin-1") + body)
             response = http.client.HTTPResponse(sock, method=method)
             response.begin()
+            if method == "HEAD":
+                return self._after_head(sent, response, sock, cap, started)
             chunks: list[bytes] = []
             size = 0
             capped = False
@@ -217,6 +220,39 @@ class Client:
             return Exchange(sent, error=describe_error(error, url), elapsed=_since(started))
         finally:
             sock.close()
+
+    def _after_head(
+        self,
+        sent: SentRequest,
+        response: http.client.HTTPResponse,
+        sock: socket.socket,
+        cap: int,
+        started: float,
+    ) -> Exchange:
+        """A HEAD answer has no content (RFC 9110 §9.3.2): keep whatever octets follow it.
+
+        The request asked for `Connection: close`, so anything before EOF is content the server
+        should not have sent; a server that keeps the connection open gets a short grace period.
+        """
+        sock.settimeout(HEAD_GRACE)
+        leftover = b""
+        try:
+            while len(leftover) <= cap:
+                chunk = response.fp.read1(CHUNK) if response.fp is not None else b""
+                if not chunk:
+                    break
+                leftover += chunk
+        except (TimeoutError, OSError):
+            pass
+        return Exchange(
+            sent,
+            status=response.status,
+            reason=response.reason,
+            headers=tuple(response.getheaders()),
+            body=leftover[:cap],
+            body_capped=len(leftover) > cap,
+            elapsed=_since(started),
+        )
 
     def _tls_context(self) -> ssl.SSLContext:
         verify = self.settings.verify

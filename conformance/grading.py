@@ -6,6 +6,9 @@ out best is the one reported, so a server is never failed for taking a legal alt
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from .checks import (
     REPRESENTATION_FIELDS,
     REQUIRED_ON_206,
@@ -18,6 +21,8 @@ from .checks import (
 from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
 from .target import Resource
 
+ACCEPT_RANGES_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
 
 def grade(
     case: Case,
@@ -27,28 +32,51 @@ def grade(
     profile: str = "rfc",
     range_capable: bool | None = None,
     range_value: str | None = None,
+    variants: dict[str, Resource] | None = None,
 ) -> Verdict:
-    """Grade what came back against every outcome the case allows."""
+    """Grade what came back against every outcome the case allows.
+
+    `variants` holds other learned forms of the resource (e.g. its gzip coding) that branches
+    may compare against; `baseline` is the identity form.
+    """
     if exchange.error is not None:
         finding = Finding("transport", Grade.ERROR, exchange.error)
         return Verdict(Grade.ERROR, None, (finding,), f"error: {exchange.error}")
+    forms = {"identity": baseline, **(variants or {})}
     sent = {name.lower(): value for name, value in exchange.request.headers}
     ctx = Context(
         exchange=exchange,
         baseline=baseline,
         range_value=range_value,
-        compare_headers=sent.get("accept-encoding", "identity") == "identity"
-        and "if-range" not in sent
-        and baseline.status == 200,
+        compare_headers=baseline.status == 200,
         has_if_range="if-range" in sent,
+        identity=baseline,
     )
     common = audit(ctx)
-    candidates = [e for e in case.expectations if exchange.status in e.statuses]
+    if case.slow_after is not None and exchange.elapsed > case.slow_after:
+        common.append(
+            warn(
+                "latency",
+                f"took {exchange.elapsed:.1f} s to answer",
+                "17.15",
+                expected=f"under {case.slow_after:g} s",
+                actual=f"{exchange.elapsed:.1f} s",
+            )
+        )
+    candidates = [
+        e for e in case.expectations
+        if e.matches(exchange.status) and forms.get(e.representation) is not None
+    ]  # fmt: skip
     if not candidates:
         findings = [*common, _unexpected_status(case, exchange)]
-        return _verdict(findings, None, profile, f"got {exchange.status}")
+        return _verdict(findings, None, f"got {exchange.status}")
     scored = [
-        _apply_profile(_branch_findings(e, ctx, profile, range_capable), profile)
+        _apply_profile(
+            _branch_findings(
+                e, replace(ctx, baseline=forms[e.representation]), profile, range_capable
+            ),
+            profile,
+        )
         for e in candidates
     ]
     best = min(range(len(candidates)), key=lambda i: _worst(scored[i]).rank)
@@ -58,13 +86,15 @@ def grade(
     content_range = exchange.header("Content-Range")
     if content_range:
         summary += f" ({content_range})"
-    return _verdict(findings, chosen.branch, profile, summary)
+    return _verdict(findings, chosen.branch, summary)
 
 
 def _branch_findings(
     expectation: Expectation, ctx: Context, profile: str, range_capable: bool | None
 ) -> list[Finding]:
     findings = check_expectation(expectation, ctx)
+    if ctx.exchange.status == 206:
+        findings += _partial_headers(ctx)
     branch_grade = expectation.grade_for(profile, range_capable)
     if branch_grade is not Grade.PASS:
         note = expectation.note or f"the server took the {expectation.branch!r} branch"
@@ -117,17 +147,26 @@ def audit(ctx: Context) -> list[Finding]:
                 actual="(absent)",
             )
         )
-    if status == 206:
-        findings += _partial_headers(ctx)
+    accept = exchange.header("Accept-Ranges")
+    if accept is not None and not all(
+        ACCEPT_RANGES_TOKEN.fullmatch(unit.strip(" \t")) for unit in accept.split(",")
+    ):
+        findings.append(
+            warn(
+                "accept-ranges",
+                "Accept-Ranges is not a list of range units",
+                "14.3",
+                expected="e.g. bytes",
+                actual=accept,
+            )
+        )
     return findings
 
 
 def _partial_headers(ctx: Context) -> list[Finding]:
     """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
     findings: list[Finding] = []
-    if not ctx.compare_headers and not ctx.has_if_range:
-        return findings
-    if ctx.baseline.status != 200:
+    if not ctx.compare_headers or ctx.baseline.status != 200:
         return findings
     names = REQUIRED_ON_206 if ctx.has_if_range else REQUIRED_ON_206 + REPRESENTATION_FIELDS
     for name in names:
@@ -202,5 +241,5 @@ def _worst(findings: list[Finding]) -> Grade:
     return max((f.grade for f in findings), key=lambda g: g.rank, default=Grade.PASS)
 
 
-def _verdict(findings: list[Finding], branch: str | None, profile: str, summary: str) -> Verdict:
+def _verdict(findings: list[Finding], branch: str | None, summary: str) -> Verdict:
     return Verdict(_worst(findings), branch, tuple(findings), summary)

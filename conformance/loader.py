@@ -27,6 +27,7 @@ from .model import (
     Learned,
     Level,
     Position,
+    RangeSeries,
     RangeSpec,
     RequestTemplate,
     Requirements,
@@ -178,7 +179,7 @@ def _cross_field_problems(
         seen.add(case["id"])
         request = case["request"]
         named = {name.lower() for name in request.get("headers", {})}
-        if "range" in request and "range" in named:
+        if ("range" in request or "range_series" in request) and "range" in named:
             yield problem((*here, "request"), "give the Range either as 'range' or as a header")
         branches: set[str] = set()
         for number, outcome in enumerate(case["outcomes"]):
@@ -220,6 +221,8 @@ def _build_case(data: dict[str, Any], index: int, lines: dict[JsonPath, int], so
         requires=Requirements(**requires),
         profiles=tuple(raw.get("profiles", PROFILES)),
         note=raw.get("note", ""),
+        slow_after=raw.get("slow_after"),
+        then_baseline=raw.get("then_baseline", False),
     )
 
 
@@ -227,12 +230,16 @@ def _build_request(raw: dict[str, Any]) -> RequestTemplate:
     headers: list[tuple[str, HeaderValue]] = []
     for name, value in raw.get("headers", {}).items():
         headers.append((name, value if isinstance(value, str) else _build_learned(value)))
+    series = raw.get("range_series")
     return RequestTemplate(
         method=raw.get("method", "GET"),
         ranges=tuple(_build_range_spec(spec) for spec in raw.get("range", [])),
+        series=RangeSeries(**series) if series is not None else None,
         headers=tuple(headers),
         raw_header_lines=tuple(raw.get("raw_header_lines", [])),
         body=raw.get("body", "").encode("latin-1"),
+        prime=tuple(_build_request(item) for item in raw.get("prime", [])),
+        parallel=raw.get("parallel", 1),
     )
 
 
@@ -258,9 +265,10 @@ def _build_range_spec(raw: dict[str, Any]) -> RangeSpec:
 def _build_expectation(raw: dict[str, Any]) -> Expectation:
     status = raw["status"]
     length = raw.get("content_length")
+    statuses = () if status == "any" else tuple(status) if isinstance(status, list) else (status,)
     return Expectation(
         branch=raw["branch"],
-        statuses=tuple(status) if isinstance(status, list) else (status,),
+        statuses=statuses,
         grade=Grade(raw.get("grade", "pass")),
         level=Level(raw["level"]) if "level" in raw else None,
         rfc=raw.get("rfc"),
@@ -277,6 +285,8 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
         content_length=None if length is None else Position.parse(length),
         headers_present=tuple(raw.get("headers_present", [])),
         headers_absent=tuple(raw.get("headers_absent", [])),
+        representation=raw.get("representation", "identity"),
+        etag_distinct=raw.get("etag_distinct", False),
         grade_if_capable=Grade(raw["grade_if_capable"]) if "grade_if_capable" in raw else None,
         profile_grades=tuple((name, Grade(g)) for name, g in raw.get("profiles", {}).items()),
     )

@@ -118,14 +118,37 @@ HeaderValue = str | Learned
 
 
 @dataclass(frozen=True, slots=True)
+class RangeSeries:
+    """Generated range-specs for DoS probes: spec i is `first+i*first_step - last+i*last_step`."""
+
+    count: int
+    first: int
+    first_step: int = 0
+    last: int | None = None  # None: open-ended `first-`
+    last_step: int = 0
+    descending: bool = False
+
+    def render(self) -> list[str]:
+        specs = []
+        for i in range(self.count):
+            first = self.first + i * self.first_step
+            last = "" if self.last is None else str(self.last + i * self.last_step)
+            specs.append(f"{first}-{last}")
+        return specs[::-1] if self.descending else specs
+
+
+@dataclass(frozen=True, slots=True)
 class RequestTemplate:
     """What a case sends, before the target's values are filled in."""
 
     method: str = "GET"
     ranges: tuple[RangeSpec, ...] = ()
+    series: RangeSeries | None = None
     headers: tuple[tuple[str, HeaderValue], ...] = ()
     raw_header_lines: tuple[str, ...] = ()
     body: bytes = b""
+    prime: tuple[RequestTemplate, ...] = ()  # sent first, answers unjudged (cache priming)
+    parallel: int = 1  # send this many at once on separate connections, grade each
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +156,7 @@ class Expectation:
     """One acceptable (or tolerated, or known-bad) answer, named by the legal branch it is."""
 
     branch: str
-    statuses: tuple[int, ...]
+    statuses: tuple[int, ...]  # empty: any status below 500
     grade: Grade = Grade.PASS
     level: Level | None = None
     rfc: str | None = None
@@ -147,8 +170,15 @@ class Expectation:
     content_length: Position | None = None
     headers_present: tuple[str, ...] = ()
     headers_absent: tuple[str, ...] = ()
+    representation: str = "identity"  # which learned form bytes compare to: identity | gzip
+    etag_distinct: bool = False  # ETag differs from the identity form's, or is weak
     grade_if_capable: Grade | None = None
     profile_grades: tuple[tuple[str, Grade], ...] = ()
+
+    def matches(self, status: int | None) -> bool:
+        if status is None:
+            return False
+        return status in self.statuses if self.statuses else status < 500
 
     def grade_for(self, profile: str, range_capable: bool | None) -> Grade:
         """The grade of this branch under a profile, given whether the target serves ranges."""
@@ -189,6 +219,8 @@ class Case:
     requires: Requirements = field(default_factory=Requirements)
     profiles: tuple[str, ...] = PROFILES
     note: str = ""
+    slow_after: float | None = None  # seconds after which the answer earns a warning
+    then_baseline: bool = False  # afterwards the plain GET must still work (DoS probes)
 
     @property
     def location(self) -> str:

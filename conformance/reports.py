@@ -55,6 +55,7 @@ def _result(result: Result) -> dict[str, Any]:
         "branch": verdict.branch,
         "summary": verdict.summary,
         "findings": [_finding(f) for f in verdict.findings],
+        "measures": dict(result.measures),
         "request": None,
         "response": None,
         "curl": None,

@@ -50,9 +50,11 @@ def plan_request(template: RequestTemplate, resource: Resource) -> PlannedReques
     """Resolve learned values and structured ranges against this resource."""
     length = resource.length or 0
     headers: list[tuple[str, str]] = []
-    if template.ranges:
-        specs = ",".join(spec.render(length) for spec in template.ranges)
-        headers.append(("Range", f"bytes={specs}"))
+    specs = [spec.render(length) for spec in template.ranges]
+    if template.series is not None:
+        specs += template.series.render()
+    if specs:
+        headers.append(("Range", "bytes=" + ",".join(specs)))
     for name, value in template.headers:
         headers.append((name, value if isinstance(value, str) else resolve(value, resource)))
     raw = None

@@ -6,12 +6,13 @@ Every stage runs once per case, in order: requirements → request → send → 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from .client import Client
 from .errors import TargetError
 from .grading import grade
-from .model import Case, Exchange, Finding, Grade, Result, Verdict
+from .model import Case, Exchange, Finding, Grade, Level, Result, Verdict
 from .request import NotApplicable, PlannedRequest, plan_request
 from .target import ROLE_HELP, Resource, Target
 
@@ -48,24 +49,84 @@ def _run(case: Case, target: Target, profile: str) -> Result:
     unmet = unmet_requirement(case, resource)
     if unmet is not None:
         return _result(case, Grade.SKIP, unmet, profile)
+    variants = {}
+    for form in {e.representation for e in case.expectations} - {"identity"}:
+        learned = target.resource(case.resource, form)
+        if learned is not None and learned.status == 200 and learned.error is None:
+            variants[form] = learned
     try:
         planned = plan_request(case.request, resource)
+        primers = [plan_request(template, resource) for template in case.request.prime]
     except NotApplicable as reason:
         return _result(case, Grade.SKIP, str(reason), profile)
-    exchange = send(target.client, planned, read_cap(resource.length))
+    cap = read_cap(resource.length)
+    for primer in primers:
+        primed = send(target.client, primer, cap)
+        if primed.error is not None:
+            return _result(case, Grade.ERROR, f"priming request failed: {primed.error}", profile)
+    exchanges = send_all(target.client, planned, cap, case.request.parallel)
     capable = target.range_capable if _uses_capability(case) else None
-    verdict = grade(
-        case, exchange, resource,
-        profile=profile, range_capable=capable, range_value=planned.range_value,
+    verdicts = [
+        grade(
+            case, exchange, resource, profile=profile, range_capable=capable,
+            range_value=planned.range_value, variants=variants,
+        )
+        for exchange in exchanges
+    ]  # fmt: skip
+    worst = max(range(len(verdicts)), key=lambda i: verdicts[i].grade.rank)
+    verdict, exchange = verdicts[worst], exchanges[worst]
+    if case.then_baseline:
+        verdict = _still_answering(verdict, target, resource, profile)
+    return Result(case, verdict, exchange, profile, measures(exchanges, resource))
+
+
+def measures(exchanges: list[Exchange], resource: Resource) -> tuple[tuple[str, float], ...]:
+    """Time taken and octets received; amplification is octets per representation octet."""
+    octets = max(len(e.body) for e in exchanges)
+    seconds = max(e.elapsed for e in exchanges)
+    figures = [("seconds", round(seconds, 4)), ("octets", float(octets))]
+    if resource.length:
+        figures.append(("amplification", round(octets / resource.length, 3)))
+    return tuple(figures)
+
+
+def _still_answering(verdict: Verdict, target: Target, resource: Resource, profile: str) -> Verdict:
+    """After a DoS probe the server must still serve the plain GET correctly."""
+    check = target.client.send("GET", resource.url, [], cap=read_cap(resource.length))
+    length = resource.length or 0
+    body_ok = check.body_capped or check.body == resource.read(0, length - 1) if length else True
+    if check.error is None and check.status == 200 and body_ok:
+        return verdict
+    problem = check.error or f"got {check.status}" + ("" if body_ok else " with wrong content")
+    finding = Finding(
+        "aftermath",
+        Grade.FAIL,
+        "after this request the plain GET no longer works",
+        Level.MUST,
+        "17.15",
+        expected="200 with the representation",
+        actual=problem,
+    )
+    findings = (*verdict.findings, finding)
+    return Verdict(Grade.FAIL, verdict.branch, findings, verdict.summary + "; then GET failed")
+
+
+def send_all(client: Client, planned: PlannedRequest, cap: int, copies: int) -> list[Exchange]:
+    """One request, or several at once on separate connections."""
+    if copies == 1:
+        return [send(client, planned, cap)]
+    raw = PlannedRequest(
+        planned.method, planned.url, planned.headers,
+        planned.raw_lines or tuple(f"{n}: {v}" for n, v in planned.headers), planned.body,
     )  # fmt: skip
-    return Result(case, verdict, exchange, profile, (("seconds", exchange.elapsed),))
+    with ThreadPoolExecutor(max_workers=copies) as pool:
+        return list(pool.map(lambda _: send(client, raw, cap), range(copies)))
 
 
 def send(client: Client, planned: PlannedRequest, cap: int) -> Exchange:
-    if planned.raw_lines is not None:
-        return client.send_raw(
-            planned.method, planned.url, list(planned.raw_lines), body=planned.body, cap=cap
-        )
+    if planned.raw_lines is not None or planned.method == "HEAD":
+        lines = planned.raw_lines or tuple(f"{n}: {v}" for n, v in planned.headers)
+        return client.send_raw(planned.method, planned.url, list(lines), body=planned.body, cap=cap)
     return client.send(
         planned.method, planned.url, list(planned.headers), body=planned.body, cap=cap
     )

@@ -21,7 +21,7 @@ from .model import Exchange
 
 ROLES = (
     "main", "r10000", "one", "empty", "text", "gzip", "large",
-    "missing", "redirect", "dynamic", "weak",
+    "missing", "redirect", "dynamic", "weak", "cache",
 )  # fmt: skip
 
 ROLE_HELP = {
@@ -36,7 +36,11 @@ ROLE_HELP = {
     "redirect": "a URL that answers with a redirect",
     "dynamic": "the main resource served without ETag and Last-Modified",
     "weak": "a resource whose ETag is weak",
+    "cache": "the main resource as served through a cache or CDN",
 }
+
+# Request headers that select a learned form of a resource (content negotiation).
+VARIANT_HEADERS = {"identity": [], "gzip": [("Accept-Encoding", "gzip")]}
 
 IN_MEMORY_LIMIT = 32 * 1024 * 1024
 WINDOW_MARGIN = 16
@@ -184,16 +188,18 @@ class Target:
         self._capable: bool | None = None
         self._lock = threading.Lock()
 
-    def resource(self, role: str) -> Resource | None:
-        """The learned resource for a role, or None when the user gave no URL for it."""
+    def resource(self, role: str, form: str = "identity") -> Resource | None:
+        """The learned resource for a role (in a negotiated form), or None when not given."""
         if role not in self.urls:
             return None
+        key = role if form == "identity" else f"{role}:{form}"
         with self._lock:
-            if role not in self._learned:
-                self._learned[role] = learn(
-                    self.client, role, self.urls[role], self.oracle_files.get(role)
+            if key not in self._learned:
+                oracle = self.oracle_files.get(role) if form == "identity" else None
+                self._learned[key] = learn(
+                    self.client, role, self.urls[role], oracle, VARIANT_HEADERS[form]
                 )
-            return self._learned[role]
+            return self._learned[key]
 
     @property
     def range_capable(self) -> bool | None:
@@ -205,9 +211,15 @@ class Target:
             return self._capable
 
 
-def learn(client: Client, role: str, url: str, oracle_file: Path | None) -> Resource:
+def learn(
+    client: Client,
+    role: str,
+    url: str,
+    oracle_file: Path | None,
+    headers: list[tuple[str, str]] | None = None,
+) -> Resource:
     """GET the resource once: status, headers, length and an oracle for its bytes."""
-    exchange = client.send("GET", url, [], cap=IN_MEMORY_LIMIT, whole_or_nothing=True)
+    exchange = client.send("GET", url, headers or [], cap=IN_MEMORY_LIMIT, whole_or_nothing=True)
     if exchange.error is not None:
         return Resource(role, url, None, (), None, None, error=exchange.error)
     declared = _content_length(exchange)

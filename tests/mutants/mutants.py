@@ -97,7 +97,10 @@ class Reply:
 
     @property
     def single_part_206(self) -> bool:
-        return self.code == 206 and _SATISFIED.fullmatch(self.header("Content-Range") or "") is not None
+        return (
+            self.code == 206
+            and _SATISFIED.fullmatch(self.header("Content-Range") or "") is not None
+        )
 
     def read(self) -> bytes:
         """The whole body; only ever called on a small one."""
@@ -306,10 +309,10 @@ class AlwaysPartial(Mutant):
 
     def response(self, environ: Environ, reply: Reply) -> None:
         length = reply.header("Content-Length")
-        if _is_get(environ) and "HTTP_RANGE" not in environ and reply.code == 200:
-            if length is not None and length.isdigit() and int(length) > 0:
-                reply.status = "206 Partial Content"
-                reply.set_header("Content-Range", f"bytes 0-{int(length) - 1}/{length}")
+        plain_get = _is_get(environ) and "HTTP_RANGE" not in environ and reply.code == 200
+        if plain_get and length is not None and length.isdigit() and int(length) > 0:
+            reply.status = "206 Partial Content"
+            reply.set_header("Content-Range", f"bytes 0-{int(length) - 1}/{length}")
 
 
 class SingleRangeAsMultipart(Mutant):

@@ -1,0 +1,105 @@
+"""What the bundled suite says about a plain `flask.send_file(path, conditional=True)` app.
+
+A real peer, not a mutant: Werkzeug's own range handling (`Response.make_conditional`), measured
+against the installed version. The exact sets of failing and warning cases are pinned, so a
+grading change that flips one of them shows up here as a set diff (and the README list that quotes
+these sets must be updated with it).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import flask
+import pytest
+from flask import Flask, Response, abort, redirect, request
+from werkzeug.security import safe_join
+
+from conformance.model import Grade, Result
+from conformance.render import render_failure
+
+# Measured with Werkzeug 3.1.8, profile rfc.
+SEND_FILE_FAILS = {"SGL-18", "SYN-31", "SYN-32", "SYN-33"}
+SEND_FILE_WARNS = {
+    "SGL-12", "SGL-22",  # a suffix longer than the file answered 416
+    "SYN-03", "SYN-04", "SYN-05",  # any multi-range answered 416
+    "SYN-10", "SYN-11", "SYN-12",  # empty list elements answered 416
+}  # fmt: skip
+
+
+def send_file_app(files_dir: Path) -> Flask:
+    """The fixture directory behind `flask.send_file(path, conditional=True)`, at the reference
+    server's paths. /weak and /dynamic go through the same `make_conditional` call send_file
+    makes, with a weak ETag and with no validators."""
+    app = Flask(__name__)
+
+    def resolve(name: str) -> str:
+        path = safe_join(os.fspath(files_dir), name)
+        if path is None or not os.path.isfile(path):
+            abort(404)
+        return path
+
+    @app.route("/files/<path:name>", methods=["GET", "HEAD"])
+    def files(name: str) -> Response:
+        return flask.send_file(resolve(name), conditional=True)
+
+    @app.route("/weak/<path:name>", methods=["GET", "HEAD"])
+    def weak(name: str) -> Response:
+        path = resolve(name)
+        size = os.path.getsize(path)
+        response = flask.send_file(path, conditional=False, etag=False)
+        response.set_etag(f"sf-{int(os.path.getmtime(path))}-{size}", weak=True)
+        return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+
+    @app.route("/dynamic/<path:name>", methods=["GET", "HEAD"])
+    def dynamic(name: str) -> Response:
+        data = Path(resolve(name)).read_bytes()
+        return flask.send_file(
+            io.BytesIO(data), mimetype="application/octet-stream", conditional=True, etag=False
+        )
+
+    @app.route("/redirect/<path:name>", methods=["GET", "HEAD"])
+    def moved(name: str) -> Response:
+        return redirect(f"/files/{name}", 301)  # type: ignore[return-value]
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def send_file_results(run_suite_against, fixtures_dir: Path) -> dict[str, Result]:
+    return run_suite_against(send_file_app(fixtures_dir), profile="rfc")
+
+
+def _ids(results: dict[str, Result], grade: Grade) -> set[str]:
+    return {case_id for case_id, result in results.items() if result.verdict.grade is grade}
+
+
+def test_minus_zero_answered_206_fails(send_file_results: dict[str, Result]) -> None:
+    result = send_file_results["SGL-18"]
+    assert result.exchange is not None
+    assert result.exchange.status == 206, render_failure(result)
+    assert result.verdict.grade is Grade.FAIL
+    assert any(f.check == "status" and f.grade is Grade.FAIL for f in result.verdict.findings)
+
+
+def test_unknown_unit_answered_416_fails(send_file_results: dict[str, Result]) -> None:
+    result = send_file_results["SYN-31"]
+    assert result.exchange is not None
+    assert result.exchange.status == 416, render_failure(result)
+    assert result.verdict.grade is Grade.FAIL
+    assert any(f.check == "branch" and f.grade is Grade.FAIL for f in result.verdict.findings)
+
+
+def test_send_file_fails_exactly_the_measured_cases(send_file_results: dict[str, Result]) -> None:
+    assert _ids(send_file_results, Grade.FAIL) == SEND_FILE_FAILS
+
+
+def test_send_file_warns_exactly_the_measured_cases(send_file_results: dict[str, Result]) -> None:
+    assert _ids(send_file_results, Grade.WARN) == SEND_FILE_WARNS
+
+
+def test_send_file_run_has_no_errors(send_file_results: dict[str, Result]) -> None:
+    errors = _ids(send_file_results, Grade.ERROR)
+    assert errors == set(), "\n\n".join(render_failure(send_file_results[i]) for i in errors)

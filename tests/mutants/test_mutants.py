@@ -1,0 +1,235 @@
+"""The suite catches deliberately broken servers, for the right reason, and spares legal ones.
+
+Each mutant (mutants.py) wraps the reference server and breaks one thing. For each, the case
+that targets that bug must come out FAIL (or WARN for a SHOULD) with a finding from the check
+that describes it, not merely some failure somewhere. The clean reference server and the legal
+variants must score no FAIL, no WARN and no ERROR over every bundled case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conformance.model import Grade, Result
+from conformance.render import render_failure
+from reference_server import create_app
+
+from .mutants import (
+    AlwaysPartial,
+    CompleteLength32,
+    ContentRangeEndPlusOne,
+    ExtraOctet,
+    FirstPosAtLengthIs206,
+    HeadLength32,
+    IgnoreRange,
+    LongSuffixIs416,
+    MinusZeroIsWhole,
+    Mutant,
+    NoContentRangeOn416,
+    NoETagOn206,
+    RejectInvalidWith416,
+    ShortByOne,
+    SingleRangeAsMultipart,
+    SliceFromFirstPlusOne,
+    UnknownUnitIs416,
+    is_invalid_bytes_range,
+)
+
+BAD = (Grade.FAIL, Grade.WARN, Grade.ERROR)
+
+
+@dataclass(frozen=True)
+class Catch:
+    """Which case must catch a mutant, with which grade, and through which check."""
+
+    mutant: type[Mutant]
+    case: str
+    grade: Grade
+    check: str
+    profile: str = "rfc"
+    mentions: str | None = None  # must appear in the finding's message, expected or actual
+    offset: bool = False  # the finding must locate the first differing octet
+
+    @property
+    def id(self) -> str:
+        suffix = "" if self.profile == "rfc" else f"-{self.profile}"
+        return f"{self.mutant.__name__}-{self.case}{suffix}"
+
+
+FAIL, WARN = Grade.FAIL, Grade.WARN
+
+CATCHES = [
+    Catch(ShortByOne, "SGL-04", FAIL, "body", mentions="1 octets of content"),
+    Catch(ShortByOne, "SGL-03", FAIL, "body", mentions="0 octets of content"),
+    Catch(ShortByOne, "BAS-04", FAIL, "body", mentions="promises 10"),
+    Catch(ContentRangeEndPlusOne, "SGL-04", FAIL, "body", mentions="Content-Range 0-2 promises 3"),
+    Catch(ContentRangeEndPlusOne, "SGL-05", FAIL, "content-range", mentions="last-pos 1000"),
+    Catch(ExtraOctet, "SGL-04", FAIL, "body", mentions="3 octets of content"),
+    Catch(ExtraOctet, "SGL-28", FAIL, "body", mentions="11 octets of content"),
+    Catch(NoContentRangeOn416, "SGL-15", WARN, "content-range", mentions="416 without"),
+    Catch(NoContentRangeOn416, "SGL-15", FAIL, "content-range", profile="strict"),
+    Catch(LongSuffixIs416, "SGL-12", WARN, "branch"),
+    Catch(LongSuffixIs416, "SGL-22", WARN, "branch"),
+    Catch(LongSuffixIs416, "SGL-12", FAIL, "branch", profile="strict"),
+    Catch(MinusZeroIsWhole, "SGL-18", FAIL, "status", mentions="206"),
+    Catch(UnknownUnitIs416, "SYN-31", FAIL, "branch", mentions="unit"),
+    Catch(UnknownUnitIs416, "SYN-32", FAIL, "branch", mentions="unit"),
+    Catch(UnknownUnitIs416, "SYN-33", FAIL, "branch", mentions="unit"),
+    Catch(FirstPosAtLengthIs206, "SGL-15", FAIL, "status", mentions="206"),
+    Catch(FirstPosAtLengthIs206, "SGL-27", FAIL, "status", mentions="206"),
+    Catch(CompleteLength32, "SGL-28", FAIL, "content-range", mentions="/705032704"),
+    Catch(CompleteLength32, "SGL-29", FAIL, "content-range", mentions="/705032704"),
+    Catch(HeadLength32, "SGL-30", FAIL, "content-length", mentions="705032704"),
+    Catch(NoETagOn206, "BAS-04", FAIL, "header", mentions="ETag"),
+    Catch(SliceFromFirstPlusOne, "SGL-04", FAIL, "body", offset=True),
+    Catch(SliceFromFirstPlusOne, "BAS-04", FAIL, "body", offset=True),
+    Catch(SingleRangeAsMultipart, "SGL-04", FAIL, "multipart", mentions="single range"),
+    Catch(SingleRangeAsMultipart, "BAS-04", FAIL, "multipart", mentions="single range"),
+]
+
+# The learning GET and BAS-01 send the same request, so a server that answers every plain GET
+# with 206 leaves the engine without a baseline: every case is SKIPPED and nothing fails.
+ALWAYS_PARTIAL = pytest.param(
+    Catch(AlwaysPartial, "BAS-01", FAIL, "status", mentions="206"),
+    id="AlwaysPartial-BAS-01",
+    marks=pytest.mark.xfail(
+        strict=True,
+        reason="engine gap: a 206 to the learning GET skips BAS-01 (and every case) instead "
+        "of failing it (runner.unmet_requirement)",
+    ),
+)
+
+
+def _explain(result: Result) -> str:
+    findings = "\n".join(
+        f"  {f.grade.value} {f.check}: {f.message} (expected {f.expected}, actual {f.actual}, "
+        f"offset {f.offset})"
+        for f in result.verdict.findings
+    )
+    return f"{result.case.id}: {result.verdict.summary}\n{findings}"
+
+
+def _assert_caught(catch: Catch, result: Result) -> None:
+    assert result.verdict.grade is catch.grade, _explain(result)
+    reasons = [
+        f
+        for f in result.verdict.findings
+        if f.check == catch.check
+        and f.grade is catch.grade
+        and (catch.mentions is None or catch.mentions in f"{f.message} {f.expected} {f.actual}")
+        and (not catch.offset or f.offset is not None)
+    ]
+    assert reasons, f"no {catch.grade.value} finding from check {catch.check!r}\n" + _explain(
+        result
+    )
+
+
+@pytest.fixture(scope="module")
+def mutant_results(run_suite_against, fixtures_dir: Path) -> Callable[[Catch], dict[str, Result]]:
+    """One server per (mutant, profile), running every case any catch of it names.
+
+    Each served run costs about half a second to shut down, so runs are shared, not per row.
+    """
+    cache: dict[tuple[type[Mutant], str], dict[str, Result]] = {}
+
+    def results(catch: Catch) -> dict[str, Result]:
+        key = (catch.mutant, catch.profile)
+        if key not in cache:
+            ids = {catch.case} | {c.case for c in CATCHES if (c.mutant, c.profile) == key}
+            app = catch.mutant(create_app(fixtures_dir))
+            cache[key] = run_suite_against(app, profile=catch.profile, ids=ids)
+        return cache[key]
+
+    return results
+
+
+@pytest.mark.parametrize("catch", [*(pytest.param(c, id=c.id) for c in CATCHES), ALWAYS_PARTIAL])
+def test_mutant_fails_the_right_case_for_the_right_reason(catch: Catch, mutant_results) -> None:
+    results = mutant_results(catch)
+    assert catch.case in results, f"{catch.case} is not among the bundled cases"
+    _assert_caught(catch, results[catch.case])
+
+
+@pytest.mark.parametrize("profile", ["rfc", "strict"])
+def test_reference_server_scores_no_fail_warn_or_error(
+    profile: str, run_suite_against, fixtures_dir: Path
+) -> None:
+    results = run_suite_against(create_app(fixtures_dir), profile=profile)
+    assert results
+    bad = {
+        case_id: r.verdict.grade.value for case_id, r in results.items() if r.verdict.grade in BAD
+    }
+    assert bad == {}, "\n\n".join(render_failure(results[case_id]) for case_id in bad)
+
+
+@pytest.mark.parametrize(
+    ("mutant", "branch_taken"),
+    [
+        pytest.param(IgnoreRange, {"SGL-04": "ignored", "SGL-15": "ignored"}, id="IgnoreRange"),
+        pytest.param(
+            RejectInvalidWith416,
+            {"SYN-14": "rejected-416", "SYN-22": "rejected-416", "SYN-31": "ignored"},
+            id="RejectInvalidWith416",
+        ),
+    ],
+)
+def test_legal_variant_is_neither_failed_nor_warned(
+    mutant: type[Mutant], branch_taken: dict[str, str], run_suite_against, fixtures_dir: Path
+) -> None:
+    results = run_suite_against(mutant(create_app(fixtures_dir)), profile="rfc")
+    bad = {
+        case_id: r.verdict.grade.value for case_id, r in results.items() if r.verdict.grade in BAD
+    }
+    assert bad == {}, "\n\n".join(render_failure(results[case_id]) for case_id in bad)
+    # Not vacuous: the variant really took the legal alternative where it should.
+    taken = {case_id: results[case_id].verdict.branch for case_id in branch_taken}
+    assert taken == branch_taken
+
+
+def test_ignoring_ranges_fails_the_media_profile(run_suite_against, fixtures_dir: Path) -> None:
+    results = run_suite_against(IgnoreRange(create_app(fixtures_dir)), profile="media",
+                                ids={"SGL-04"})  # fmt: skip
+    _assert_caught(Catch(IgnoreRange, "SGL-04", FAIL, "branch", profile="media"), results["SGL-04"])
+
+
+@pytest.mark.parametrize(
+    ("value", "invalid"),
+    [
+        ("bytes=0-9", False),
+        ("BYTES=0-9", False),
+        ("bytes=0-9, 20-29", False),
+        ("bytes=0-9 ,\t20-29", False),
+        ("bytes=0-9,,20-29", False),
+        ("bytes=,0-9", False),
+        ("bytes=0-9,", False),
+        ("bytes=-0", False),
+        ("bytes=000-009", False),
+        ("bytes=500-", False),
+        ("  bytes=0-9  ", False),
+        ("x-test-unit=0-9", False),
+        ("items=0-9", False),
+        ("none=0-9", False),
+        ("bytes=5-2", True),
+        ("bytes=abc", True),
+        ("bytes", True),
+        ("bytes=", True),
+        ("bytes=,", True),
+        ("bytes=-", True),
+        ("bytes=--5", True),
+        ("bytes=+0-9", True),
+        ("bytes=1_0-2_0", True),
+        ("bytes=0-9;q=1", True),
+        ("bytes=0-9,abc", True),
+        ("bytes=\u0660-9", True),
+        ("byte\u017f=0-9", True),
+        ("bytes= 0-9", True),
+        ("0-9", True),
+        ("", True),
+    ],
+)
+def test_reject_mutant_reads_the_grammar_strictly(value: str, invalid: bool) -> None:
+    assert is_invalid_bytes_range(value) is invalid
