@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bytediff import compare
-from .spans import Span, coverage_findings
 from .model import Exchange, Expectation, Finding, Grade, Level
+from .spans import Span, coverage_findings
 from .target import Resource
 from .wire import (
     ContentRange,

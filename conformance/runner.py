@@ -46,6 +46,8 @@ def _run(case: Case, target: Target, profile: str) -> Result:
         )  # fmt: skip
     if resource.error is not None:
         return _result(case, Grade.ERROR, f"cannot use {resource.url}: {resource.error}", profile)
+    if needs_baseline(case) and resource.status != 200:
+        return _without_baseline(case, target, resource, profile)
     unmet = unmet_requirement(case, resource)
     if unmet is not None:
         return _result(case, Grade.SKIP, unmet, profile)
@@ -136,14 +138,31 @@ def _uses_capability(case: Case) -> bool:
     return any(e.grade_if_capable is not None for e in case.expectations)
 
 
+def _without_baseline(case: Case, target: Target, resource: Resource, profile: str) -> Result:
+    """No 200 to compare with: a status no branch allows still fails; the rest can't be judged."""
+    try:
+        planned = plan_request(case.request, resource)
+    except NotApplicable as reason:
+        return _result(case, Grade.SKIP, str(reason), profile)
+    exchange = send(target.client, planned, read_cap(resource.length))
+    if exchange.error is None and not any(e.matches(exchange.status) for e in case.expectations):
+        verdict = grade(case, exchange, resource, profile=profile, range_value=planned.range_value)
+        return Result(case, verdict, exchange, profile, measures([exchange], resource))
+    return _result(
+        case, Grade.ERROR,
+        f"{resource.url} answered {resource.status} to a plain GET, so its representation "
+        "cannot be learned; every case that compares octets needs a 200 there", profile,
+    )  # fmt: skip
+
+
+def needs_baseline(case: Case) -> bool:
+    """Whether grading compares against the learned 200 (octets, length, validators)."""
+    return any(e.full or e.partial or e.unsatisfied or e.not_modified for e in case.expectations)
+
+
 def unmet_requirement(case: Case, resource: Resource) -> str | None:
     """Why the target cannot judge this case, or None."""
     needs = case.requires
-    baseline_needed = any(
-        e.full or e.partial or e.unsatisfied or e.not_modified for e in case.expectations
-    )
-    if baseline_needed and resource.status != 200:
-        return f"{resource.url} answered {resource.status} to a plain GET; the case needs a 200"
     length = resource.length or 0
     if needs.min_length is not None and length < needs.min_length:
         return (

@@ -40,7 +40,13 @@ def serve_in_thread(
     """
     handler = _QuietRequestHandler if quiet else None
     server = make_server(host, port, app, threaded=True, request_handler=handler)
-    thread = threading.Thread(target=server.serve_forever, name="reference-server", daemon=True)
+    # A short poll interval so shutdown() returns quickly (tests start many servers).
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="reference-server",
+        daemon=True,
+    )
     thread.start()
     netloc_host = f"[{host}]" if ":" in host else host
     try:

@@ -262,8 +262,12 @@ def test_416_content_range(headers: dict[str, str], expected: Grade) -> None:
 
 
 def test_a_206_to_an_unsatisfiable_range_fails() -> None:
-    answer = exchange(206, partial_headers(f"bytes {LENGTH}-{LENGTH - 1}/{LENGTH}", b""), b"",
-                      range_value=f"bytes={LENGTH}-")
+    answer = exchange(
+        206,
+        partial_headers(f"bytes {LENGTH}-{LENGTH - 1}/{LENGTH}", b""),
+        b"",
+        range_value=f"bytes={LENGTH}-",
+    )
     assert run(UNSATISFIABLE, answer).grade is Grade.FAIL
 
 
@@ -308,12 +312,17 @@ def multipart_answer(
 ) -> Exchange:
     parts = []
     for first, last in spans:
-        headers = part_headers if part_headers is not None else [
-            ("Content-Type", "application/octet-stream"),
-            ("Content-Range", f"bytes {first}-{last}/{LENGTH}"),
+        headers = (
+            part_headers
+            if part_headers is not None
+            else [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Range", f"bytes {first}-{last}/{LENGTH}"),
+            ]
+        )
+        headers = [
+            (n, v.replace("{first}", str(first)).replace("{last}", str(last))) for n, v in headers
         ]
-        headers = [(n, v.replace("{first}", str(first)).replace("{last}", str(last)))
-                   for n, v in headers]
         parts.append((headers, BODY[first : last + 1]))
     body = format_multipart(parts, boundary)
     headers = dict(BASE_HEADERS)
@@ -397,12 +406,22 @@ def test_multipart_answer_to_a_single_range_fails() -> None:
 
 
 def test_quoted_boundary_and_preamble_are_accepted() -> None:
-    parts = [([("Content-Type", "application/octet-stream"),
-               ("Content-Range", f"bytes {a}-{b}/{LENGTH}")], BODY[a : b + 1])
-             for a, b in [(0, 9), (20, 29)]]
+    parts = [
+        (
+            [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Range", f"bytes {a}-{b}/{LENGTH}"),
+            ],
+            BODY[a : b + 1],
+        )
+        for a, b in [(0, 9), (20, 29)]
+    ]
     body = format_multipart(parts, "a b", preamble=b"\r\n")
-    headers = {**dict(BASE_HEADERS), "Content-Type": 'multipart/byteranges; boundary="a b"',
-               "Content-Length": str(len(body))}
+    headers = {
+        **dict(BASE_HEADERS),
+        "Content-Type": 'multipart/byteranges; boundary="a b"',
+        "Content-Length": str(len(body)),
+    }
     verdict = run(MULTI, exchange(206, headers, body, range_value="bytes=0-9,20-29"))
     assert verdict.grade is Grade.PASS, verdict.findings
 

@@ -88,13 +88,17 @@ def test_invalid_yaml_names_the_line() -> None:
 def test_duplicate_ids_and_reversed_spans_are_caught() -> None:
     duplicated = GOOD + GOOD.split("cases:\n", 1)[1]
     assert any("duplicate case id" in p for p in problems(duplicated))
-    reversed_span = GOOD.replace("last: L-991", "last: 5").replace("first: 0, last: 5", "first: 9, last: 5")
+    reversed_span = GOOD.replace("last: L-991", "last: 5").replace(
+        "first: 0, last: 5", "first: 9, last: 5"
+    )
     assert any("first 9 is after last 5" in p for p in problems(reversed_span))
 
 
 def test_range_both_structured_and_as_header_is_refused() -> None:
-    text = GOOD.replace("range: [{first: 0, last: 9}]",
-                        'range: [{first: 0, last: 9}]\n      headers: {Range: "bytes=1-2"}')
+    text = GOOD.replace(
+        "range: [{first: 0, last: 9}]",
+        'range: [{first: 0, last: 9}]\n      headers: {Range: "bytes=1-2"}',
+    )
     assert any("either as 'range' or as a header" in p for p in problems(text))
 
 
@@ -116,8 +120,18 @@ def test_bundled_cases_dir_in_a_checkout_is_the_top_level_folder() -> None:
 def test_bundled_cases_ship_inside_the_wheel(tmp_path: Path) -> None:
     """The wheel maps cases/ into the package; bundled_cases_dir() finds them there too."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
     )
     (wheel,) = tmp_path.glob("*.whl")
@@ -128,10 +142,18 @@ def test_bundled_cases_ship_inside_the_wheel(tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    code = ("import json; from conformance.loader import bundled_cases_dir, load_cases; "
-            "d = bundled_cases_dir(); print(json.dumps([str(d), len(load_cases([d]))]))")
-    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
-                           capture_output=True, text=True, env={"PYTHONPATH": str(site)})
+    code = (
+        "import json; from conformance.loader import bundled_cases_dir, load_cases; "
+        "d = bundled_cases_dir(); print(json.dumps([str(d), len(load_cases([d]))]))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(site)},
+    )
     directory, count = json.loads(found.stdout)
     assert directory == str(site / "conformance" / "bundled_cases")
     assert count == len(load_cases([ROOT / "cases"]))

@@ -34,7 +34,12 @@ cases:
     level: SHOULD
     request: {range: [{first: 0, last: 9}]}
     outcomes:
-      - {branch: partial, status: 206, partial: [{first: 0, last: 9}], grade: warn, level: SHOULD, note: tolerated}
+      - branch: partial
+        status: 206
+        partial: [{first: 0, last: 9}]
+        grade: warn
+        level: SHOULD
+        note: tolerated
 """
 
 
@@ -51,12 +56,16 @@ def resource_args(base_url: str) -> list[str]:
     return args
 
 
-def test_target_alone_runs_every_bundled_case(pytester: pytest.Pytester, reference_base_url: str) -> None:
+def test_target_alone_runs_every_bundled_case(
+    pytester: pytest.Pytester, reference_base_url: str
+) -> None:
     count = len(load_cases([bundled_cases_dir()]))
     urls = role_urls(reference_base_url)
     result = pytester.runpytest("--target", urls["main"], *resource_args(reference_base_url))
     result.assert_outcomes(passed=count)
-    result.stdout.fnmatch_lines([f"range-conformance: target={urls['main']}*", "*range-conformance (rfc): *pass*"])
+    result.stdout.fnmatch_lines(
+        [f"range-conformance: target={urls['main']}*", "*range-conformance (rfc): *pass*"]
+    )
 
 
 def test_without_target_items_are_skipped(pytester: pytest.Pytester) -> None:
@@ -70,14 +79,18 @@ def test_failure_shows_table_and_curl(pytester: pytest.Pytester, main_url: str) 
     (pytester.path / "w.range.yaml").write_text(WRONG)
     result = pytester.runpytest("--target", main_url, "w.range.yaml")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*w.range.yaml:4: TST-01 expects 416*MUST*",
-        "*FAIL*status*got 206*",
-        "*curl -sS --http1.1*Range: bytes=0-9*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*w.range.yaml:4: TST-01 expects 416*MUST*",
+            "*FAIL*status*got 206*",
+            "*curl -sS --http1.1*Range: bytes=0-9*",
+        ]
+    )
 
 
-def test_schema_error_is_a_collection_error_with_file_and_line(pytester: pytest.Pytester, main_url: str) -> None:
+def test_schema_error_is_a_collection_error_with_file_and_line(
+    pytester: pytest.Pytester, main_url: str
+) -> None:
     (pytester.path / "bad.range.yaml").write_text(WRONG.replace("status: 416", "status: many"))
     result = pytester.runpytest("--target", main_url, "bad.range.yaml")
     assert result.ret == pytest.ExitCode.INTERRUPTED
@@ -86,7 +99,9 @@ def test_schema_error_is_a_collection_error_with_file_and_line(pytester: pytest.
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
-def test_should_violation_is_a_warning_at_the_case_line(pytester: pytest.Pytester, main_url: str) -> None:
+def test_should_violation_is_a_warning_at_the_case_line(
+    pytester: pytest.Pytester, main_url: str
+) -> None:
     (pytester.path / "warn.range.yaml").write_text(WARNS)
     # the outer run's filterwarnings=error would leak into the in-process run; undo it
     result = pytester.runpytest(
@@ -109,7 +124,9 @@ def test_selection_by_keyword_and_level_marker(pytester: pytest.Pytester, main_u
 
 def test_json_report_matches_its_schema(pytester: pytest.Pytester, main_url: str) -> None:
     report = pytester.path / "out" / "report.json"
-    result = pytester.runpytest("--target", main_url, "-k", "BAS", "--range-report-json", str(report))
+    result = pytester.runpytest(
+        "--target", main_url, "-k", "BAS", "--range-report-json", str(report)
+    )
     result.assert_outcomes(passed=4)
     data = json.loads(report.read_text())
     jsonschema.validate(data, json.loads(_schema_text()))

@@ -25,14 +25,22 @@ cases:
 )[0]
 
 SENT = SentRequest(
-    "GET", "http://127.0.0.1:8000/files/a b.bin",
+    "GET",
+    "http://127.0.0.1:8000/files/a b.bin",
     (("Range", "bytes=-10"), ("Accept-Encoding", "identity"), ("If-Range", '"it\'s"')),
 )
 
 
 def test_failure_text_has_location_request_table_and_curl() -> None:
-    finding = Finding("status", Grade.FAIL, "got 200; acceptable: 206 (partial)", Level.MUST,
-                      "14.1.2", expected="206 (partial)", actual="200 OK")
+    finding = Finding(
+        "status",
+        Grade.FAIL,
+        "got 200; acceptable: 206 (partial)",
+        Level.MUST,
+        "14.1.2",
+        expected="206 (partial)",
+        actual="200 OK",
+    )
     exchange = Exchange(SENT, 200, "OK", (("Content-Length", "26"),), b"x" * 26)
     result = Result(CASE, Verdict(Grade.FAIL, None, (finding,), "got 200"), exchange)
     text = render_failure(result)
@@ -49,7 +57,7 @@ def test_failure_text_has_location_request_table_and_curl() -> None:
 def test_curl_command_round_trips_through_shlex() -> None:
     words = shlex.split(curl_command(SENT))
     assert words[-1] == SENT.url
-    assert "If-Range: \"it's\"" in words
+    assert 'If-Range: "it\'s"' in words
     assert "Range: bytes=-10" in words
 
 

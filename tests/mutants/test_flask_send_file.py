@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import flask
 import pytest
-from flask import Flask, Response, abort, redirect, request
+from flask import Flask, abort, redirect, request
+from flask.typing import ResponseReturnValue
 from werkzeug.security import safe_join
 
 from conformance.model import Grade, Result
 from conformance.render import render_failure
+
+SuiteRunner = Callable[..., dict[str, Result]]
 
 # Measured with Werkzeug 3.1.8, profile rfc.
 SEND_FILE_FAILS = {"SGL-18", "SYN-31", "SYN-32", "SYN-33"}
@@ -42,11 +46,11 @@ def send_file_app(files_dir: Path) -> Flask:
         return path
 
     @app.route("/files/<path:name>", methods=["GET", "HEAD"])
-    def files(name: str) -> Response:
+    def files(name: str) -> ResponseReturnValue:
         return flask.send_file(resolve(name), conditional=True)
 
     @app.route("/weak/<path:name>", methods=["GET", "HEAD"])
-    def weak(name: str) -> Response:
+    def weak(name: str) -> ResponseReturnValue:
         path = resolve(name)
         size = os.path.getsize(path)
         response = flask.send_file(path, conditional=False, etag=False)
@@ -54,21 +58,21 @@ def send_file_app(files_dir: Path) -> Flask:
         return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
 
     @app.route("/dynamic/<path:name>", methods=["GET", "HEAD"])
-    def dynamic(name: str) -> Response:
+    def dynamic(name: str) -> ResponseReturnValue:
         data = Path(resolve(name)).read_bytes()
         return flask.send_file(
             io.BytesIO(data), mimetype="application/octet-stream", conditional=True, etag=False
         )
 
     @app.route("/redirect/<path:name>", methods=["GET", "HEAD"])
-    def moved(name: str) -> Response:
-        return redirect(f"/files/{name}", 301)  # type: ignore[return-value]
+    def moved(name: str) -> ResponseReturnValue:
+        return redirect(f"/files/{name}", 301)
 
     return app
 
 
 @pytest.fixture(scope="module")
-def send_file_results(run_suite_against, fixtures_dir: Path) -> dict[str, Result]:
+def send_file_results(run_suite_against: SuiteRunner, fixtures_dir: Path) -> dict[str, Result]:
     return run_suite_against(send_file_app(fixtures_dir), profile="rfc")
 
 

@@ -1,0 +1,148 @@
+"""The network edge: identity encoding, no redirects, capped raw reads, exact raw header lines,
+HEAD leftovers, and transport failures turned into messages instead of exceptions."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from conformance.client import Client, ClientSettings
+from reference_server import serve_in_thread
+from tests.conftest import role_urls
+
+
+@contextmanager
+def canned_server(answer: bytes, *, respond: bool = True) -> Iterator[tuple[str, list[bytes]]]:
+    """A raw TCP server: records each request head, answers with fixed octets (or never)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    heads: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                heads.append(data)
+                if respond:
+                    conn.sendall(answer)
+                else:
+                    stop.wait(5)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/r", heads
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def echo_app(environ, start_response):
+    body = "\n".join(f"{k}: {v}" for k, v in sorted(environ.items()) if k.startswith("HTTP_"))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body.encode()]
+
+
+def test_sends_identity_encoding_and_its_own_user_agent() -> None:
+    with serve_in_thread(echo_app) as base, Client() as client:
+        exchange = client.send("GET", base + "/", [], cap=10_000)
+    assert "HTTP_ACCEPT_ENCODING: identity" in exchange.body.decode()
+    assert "HTTP_USER_AGENT: range-conformance/" in exchange.body.decode()
+    assert ("Accept-Encoding", "identity") in exchange.request.headers
+
+
+def test_gzip_octets_are_never_decoded(reference_base_url: str) -> None:
+    with Client() as client:
+        url = role_urls(reference_base_url)["gzip"]
+        exchange = client.send("GET", url, [("Accept-Encoding", "gzip")], cap=1_000_000)
+    assert exchange.header("Content-Encoding") == "gzip"
+    assert exchange.body[:2] == b"\x1f\x8b"
+
+
+def test_redirects_are_not_followed(reference_base_url: str) -> None:
+    with Client() as client:
+        exchange = client.send("GET", role_urls(reference_base_url)["redirect"], [], cap=10_000)
+    assert exchange.status == 301
+
+
+def test_reads_stop_at_the_cap(reference_base_url: str) -> None:
+    with Client() as client:
+        exchange = client.send("GET", role_urls(reference_base_url)["main"], [], cap=100)
+        again = client.send("GET", role_urls(reference_base_url)["main"], [], cap=10_000)
+    assert exchange.body_capped
+    assert len(exchange.body) == 100
+    assert len(again.body) == 1000  # the cut connection did not leak into the next request
+
+
+def test_raw_header_lines_reach_the_wire_exactly() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    with canned_server(answer) as (url, heads), Client() as client:
+        exchange = client.send_raw(
+            "GET", url, ["Range:   bytes=0-9   ", "Range: bytes=1-2\xb2", "range: x"], cap=100
+        )
+    assert exchange.status == 200
+    assert exchange.body == b"ok"
+    head = heads[0]
+    assert b"\r\nRange:   bytes=0-9   \r\n" in head
+    assert b"\r\nRange: bytes=1-2\xb2\r\n" in head
+    assert b"\r\nrange: x\r\n" in head
+
+
+def test_octets_after_a_head_answer_are_kept_as_content() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
+    with canned_server(answer) as (url, _), Client() as client:
+        exchange = client.send_raw("HEAD", url, [], cap=100)
+    assert exchange.status == 200
+    assert exchange.body == b"oops"
+
+
+def test_a_server_that_never_answers_is_an_error_message() -> None:
+    with (
+        canned_server(b"", respond=False) as (url, _),
+        Client(ClientSettings(read_timeout=0.5)) as client,
+    ):
+        exchange = client.send("GET", url, [], cap=100)
+    assert exchange.status is None
+    assert exchange.error is not None
+    assert "no answer" in exchange.error
+
+
+def test_a_refused_connection_is_an_error_message() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    with Client() as client:
+        exchange = client.send("GET", f"http://127.0.0.1:{port}/", [], cap=100)
+        raw = client.send_raw("GET", f"http://127.0.0.1:{port}/", [], cap=100)
+    assert "refused" in (exchange.error or "")
+    assert raw.error is not None
+
+
+def test_a_body_shorter_than_its_content_length_is_an_error() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\nshort"
+    with canned_server(answer) as (url, _), Client() as client:
+        exchange = client.send("GET", url, [], cap=1000)
+    assert exchange.error is not None
+    assert exchange.status == 200
+
+
+@pytest.mark.parametrize("garbage", [b"NOT HTTP AT ALL\r\n\r\n", b"HTTP/1.1 abc\r\n\r\n"])
+def test_garbage_status_lines_are_errors(garbage: bytes) -> None:
+    with canned_server(garbage) as (url, _), Client() as client:
+        assert client.send("GET", url, [], cap=100).error is not None
+        assert client.send_raw("GET", url, [], cap=100).error is not None
