@@ -35,6 +35,9 @@ class ClientSettings:
     verify: bool | str = True
     extra_headers: tuple[tuple[str, str], ...] = ()
     user_agent: str = USER_AGENT
+    cert: tuple[str] | tuple[str, str] | None = None  # client certificate (and key)
+    proxy: str | None = None
+    proxy_from_env: bool = False
 
     @property
     def deadline(self) -> float:
@@ -48,7 +51,13 @@ class Client:
     def __init__(self, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
         self.session = requests.Session()
-        self.session.trust_env = False
+        # Proxies only when asked: loopback and CI traffic must not take a detour by surprise.
+        self.session.trust_env = self.settings.proxy_from_env
+        if self.settings.proxy:
+            self.session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+        if self.settings.cert:
+            cert = self.settings.cert
+            self.session.cert = cert[0] if len(cert) == 1 else (cert[0], cert[1])
         # Replace requests' defaults: identity encoding so slices are compared on coded octets.
         self.session.headers.clear()
         self.session.headers.update(self.base_headers())
@@ -256,14 +265,13 @@ class Client:
 
     def _tls_context(self) -> ssl.SSLContext:
         verify = self.settings.verify
+        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         if verify is False:
-            context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-            return context
-        if isinstance(verify, str):
-            return ssl.create_default_context(cafile=verify)
-        return ssl.create_default_context()
+        if self.settings.cert:
+            context.load_cert_chain(*self.settings.cert)
+        return context
 
 
 def _split_line(line: str) -> tuple[str, str]:

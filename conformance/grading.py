@@ -21,6 +21,9 @@ from .checks import (
 from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
 from .target import Resource
 
+# RFC 9110 §5.3: fields that are not lists must appear at most once.
+SINGLETON_FIELDS = ("Content-Length", "Content-Range", "Content-Type", "Date", "ETag",
+                    "Last-Modified", "Expires")  # fmt: skip
 ACCEPT_RANGES_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -147,6 +150,19 @@ def audit(ctx: Context) -> list[Finding]:
                 actual="(absent)",
             )
         )
+    for name in SINGLETON_FIELDS:
+        values = exchange.header_values(name)
+        if len(values) > 1:
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} sent {len(values)} times; it is not a list "
+                    "field, so recipients cannot tell which one holds",
+                    "5.3",
+                    expected=f"one {name}",
+                    actual=" | ".join(values),
+                )
+            )
     accept = exchange.header("Accept-Ranges")
     if accept is not None and not all(
         ACCEPT_RANGES_TOKEN.fullmatch(unit.strip(" \t")) for unit in accept.split(",")

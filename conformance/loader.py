@@ -223,6 +223,7 @@ def _build_case(data: dict[str, Any], index: int, lines: dict[JsonPath, int], so
         note=raw.get("note", ""),
         slow_after=raw.get("slow_after"),
         then_baseline=raw.get("then_baseline", False),
+        on_transport_error=raw.get("on_transport_error", "fail"),
     )
 
 
@@ -279,6 +280,7 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
             for span in raw.get("partial", [])
         ),
         exact=raw.get("exact", False),
+        allow_subset=raw.get("allow_subset", False),
         unsatisfied=raw.get("unsatisfied", False),
         not_modified=raw.get("not_modified", False),
         no_content=raw.get("no_content", False),

@@ -45,6 +45,17 @@ _RANK = {
 
 PROFILES = ("rfc", "strict", "media")
 
+
+def cite(section: str) -> str:
+    """`14.1.2` → `RFC 9110 §14.1.2`; other RFCs are written out already (`RFC 9111 §3.3`)."""
+    return section if section.startswith("RFC") else f"RFC 9110 §{section}"
+
+
+def short_cite(section: str) -> str:
+    """`14.1.2` → `§14.1.2`, `RFC 9111 §3.3` stays as it is."""
+    return section if section.startswith("RFC") else f"§{section}"
+
+
 _POSITION = re.compile(r"L(?:([+-])([0-9]+))?")
 
 
@@ -91,6 +102,13 @@ class RangeSpec:
         assert self.first is not None
         last = "" if self.last is None else str(self.last.resolve(length))
         return f"{self.first.resolve(length)}-{last}"
+
+    def render_template(self) -> str:
+        """The spec with positions still relative to L, for explanations."""
+        if self.suffix is not None:
+            return f"-{self.suffix}"
+        assert self.first is not None
+        return f"{self.first}-{'' if self.last is None else self.last}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +182,7 @@ class Expectation:
     full: bool = False
     partial: tuple[ByteSpan, ...] = ()
     exact: bool = False  # the 206 must carry exactly `partial`: no subset, no extra octets
+    allow_subset: bool = False  # serving only some of `partial` passes (DoS probes)
     unsatisfied: bool = False
     not_modified: bool = False
     no_content: bool = False
@@ -221,6 +240,7 @@ class Case:
     note: str = ""
     slow_after: float | None = None  # seconds after which the answer earns a warning
     then_baseline: bool = False  # afterwards the plain GET must still work (DoS probes)
+    on_transport_error: str = "fail"  # grade when only this request breaks the connection
 
     @property
     def location(self) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .model import Case, Grade, Result
+from .model import Case, Grade, Result, cite, short_cite
 
 if TYPE_CHECKING:
     from .target import Target
@@ -180,7 +180,7 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.user_properties.append(("level", case.level.value))
-        self.user_properties.append(("rfc", f"RFC 9110 §{case.rfc}"))
+        self.user_properties.append(("rfc", cite(case.rfc)))
 
     def runtest(self) -> None:
         from .errors import ShouldViolation
@@ -201,7 +201,8 @@ class CaseItem(pytest.Item):
             raise ConformanceFailure(result)
         if grade is Grade.WARN:
             detail = "; ".join(
-                f"{f.check}: {f.message} [{f.level.value if f.level else ''} §{f.rfc}]"
+                f"{f.check}: {f.message} [{f.level.value if f.level else ''} "
+                f"{short_cite(f.rfc or '')}]"
                 for f in result.verdict.findings
                 if f.grade is Grade.WARN
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 
-from .model import Finding, Grade, Result, SentRequest
+from .model import Finding, Grade, Result, SentRequest, cite, short_cite
 
 SHOWN_HEADERS = (
     "range", "if-range", "if-match", "if-none-match", "if-modified-since",
@@ -19,7 +19,7 @@ ANSWER_HEADERS = ("Content-Range", "Content-Length", "Content-Type", "ETag", "Ac
 
 def headline(result: Result) -> str:
     case = result.case
-    return f"{case.location}: {case.id} {case.title}   {case.level.value} · RFC 9110 §{case.rfc}"
+    return f"{case.location}: {case.id} {case.title}   {case.level.value} · {cite(case.rfc)}"
 
 
 def render_failure(result: Result) -> str:
@@ -62,7 +62,7 @@ def render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
         cite = ""
         if finding.level is not None or finding.rfc is not None:
             level = finding.level.value if finding.level is not None else ""
-            rfc = f"§{finding.rfc}" if finding.rfc and finding.rfc[0].isdigit() else finding.rfc
+            rfc = short_cite(finding.rfc) if finding.rfc else None
             cite = f"  [{' '.join(part for part in (level, rfc) if part)}]"
         lines.append(
             f"  {finding.grade.value.upper():5} {finding.check:<{width}}  {finding.message}{cite}"

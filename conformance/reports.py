@@ -13,9 +13,10 @@ from typing import Any
 
 from . import __version__
 from .model import Finding, Grade, Result
-from .render import curl_command
+from .render import curl_command, render_failure
 
 REPORT_SCHEMA_ID = "range-conformance/report/1"
+DETAILED = (Grade.WARN, Grade.FAIL, Grade.ERROR)
 
 
 def counts(results: Sequence[Result]) -> dict[str, int]:
@@ -56,6 +57,7 @@ def _result(result: Result) -> dict[str, Any]:
         "summary": verdict.summary,
         "findings": [_finding(f) for f in verdict.findings],
         "measures": dict(result.measures),
+        "details": render_failure(result) if verdict.grade in DETAILED else None,
         "request": None,
         "response": None,
         "curl": None,
@@ -96,3 +98,15 @@ def _finding(finding: Finding) -> dict[str, Any]:
 def write_json(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def write_reports(report: dict[str, Any], paths: dict[str, Path]) -> dict[str, Path]:
+    """Write each requested kind (json, junit, md, html); return what was written."""
+    from .html_report import write_html
+    from .report_junit import write_junit
+    from .report_markdown import write_markdown
+
+    writers = {"json": write_json, "junit": write_junit, "md": write_markdown, "html": write_html}
+    for kind, path in paths.items():
+        writers[kind](report, path)
+    return paths

@@ -5,9 +5,11 @@ Every stage runs once per case, in order: requirements → request → send → 
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from .client import Client
 from .errors import TargetError
@@ -33,6 +35,13 @@ def run_case(case: Case, target: Target, *, profile: str = "rfc") -> Result:
         return _run(case, target, profile)
     except TargetError as error:
         return _result(case, Grade.ERROR, str(error), profile)
+    except Exception as error:  # noqa: BLE001 - one bad case must not end the run
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        return _result(
+            case, Grade.ERROR,
+            f"internal error while judging this case ({type(error).__name__}: {error} at "
+            f"{Path(where.filename).name}:{where.lineno}); please report it", profile,
+        )  # fmt: skip
 
 
 def _run(case: Case, target: Target, profile: str) -> Result:
@@ -77,6 +86,8 @@ def _run(case: Case, target: Target, profile: str) -> Result:
     ]  # fmt: skip
     worst = max(range(len(verdicts)), key=lambda i: verdicts[i].grade.rank)
     verdict, exchange = verdicts[worst], exchanges[worst]
+    if exchange.error is not None:
+        verdict = _blame_transport_error(case, verdict, exchange, target, resource)
     if case.then_baseline:
         verdict = _still_answering(verdict, target, resource, profile)
     return Result(case, verdict, exchange, profile, measures(exchanges, resource))
@@ -111,6 +122,26 @@ def _still_answering(verdict: Verdict, target: Target, resource: Resource, profi
     )
     findings = (*verdict.findings, finding)
     return Verdict(Grade.FAIL, verdict.branch, findings, verdict.summary + "; then GET failed")
+
+
+def _blame_transport_error(
+    case: Case, verdict: Verdict, exchange: Exchange, target: Target, resource: Resource
+) -> Verdict:
+    """A reset or timeout is the case's fault when a plain GET still works right after it.
+
+    Otherwise the target is down or unreachable and the case cannot be judged (ERROR).
+    """
+    probe = target.client.send("GET", resource.url, [], cap=MIN_CAP)
+    if probe.error is not None or probe.status is None or probe.status >= 500:
+        return verdict
+    grade_ = Grade.WARN if case.on_transport_error == "warn" else Grade.FAIL
+    finding = Finding(
+        "transport", grade_,
+        f"{exchange.error}, while a plain GET right after it was answered {probe.status}: "
+        "this request's header values broke the server",
+        Level.SHOULD if grade_ is Grade.WARN else Level.MUST, "2.3",
+    )  # fmt: skip
+    return Verdict(grade_, None, (finding,), f"{grade_.value}: {exchange.error}")
 
 
 def send_all(client: Client, planned: PlannedRequest, cap: int, copies: int) -> list[Exchange]:

@@ -5,6 +5,7 @@ A word matches when it occurs, case-insensitively, in the case id, title, group 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Sequence
 
@@ -89,10 +90,31 @@ def haystack(case: Case) -> str:
 
 
 def select(
-    cases: Sequence[Case], *, keyword: str | None = None, levels: Sequence[str] = ()
+    cases: Sequence[Case],
+    *,
+    keyword: str | None = None,
+    levels: Sequence[str] = (),
+    ids: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    sections: Sequence[str] = (),
+    profile: str | None = None,
 ) -> list[Case]:
+    """The cases every given filter admits (values of one filter are alternatives)."""
     predicate = compile_keyword(keyword or "")
     wanted = {level.upper() for level in levels}
     return [
-        case for case in cases if predicate(case) and (not wanted or case.level.value in wanted)
+        case
+        for case in cases
+        if predicate(case)
+        and (not wanted or case.level.value in wanted)
+        and (not ids or any(fnmatch.fnmatchcase(case.id, glob.upper()) for glob in ids))
+        and (not tags or any(tag in case.tags for tag in tags))
+        and (not sections or any(in_section(case.rfc, section) for section in sections))
+        and (profile is None or profile in case.profiles)
     ]
+
+
+def in_section(cited: str, section: str) -> bool:
+    """`14.1.2` is in 14.1 and in 14, not in 14.10."""
+    cited, section = cited.lstrip("§"), section.lstrip("§")
+    return cited == section or cited.startswith(section + ".")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -150,9 +150,11 @@ def parse_http_date(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return email.utils.parsedate_to_datetime(value)
+        moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
+    # HTTP dates are always UTC (RFC 9110 §5.6.7); "-0000" parses as naive.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def check_url(url: str) -> str:

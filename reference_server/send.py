@@ -182,9 +182,9 @@ def send_file_ranged(
     )
     content_type = _content_type(path, mimetype)
 
-    # Fields every answer carries (§6.6.1 Date; §15.3.7 and §15.4.5 validators and Vary).
+    # Fields every answer carries (§15.3.7 and §15.4.5 validators and Vary). Date (§6.6.1) is
+    # left to the HTTP server, which adds its own: a second Date line would break §5.3.
     headers = Headers()
-    headers["Date"] = format_http_date(now)
     if tag is not None:
         headers["ETag"] = str(tag)
     if modified is not None:

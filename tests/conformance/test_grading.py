@@ -405,7 +405,7 @@ def test_multipart_answer_to_a_single_range_fails() -> None:
     assert "multipart" in checks(run(SINGLE, answer), Grade.FAIL)
 
 
-def test_quoted_boundary_and_preamble_are_accepted() -> None:
+def test_quoted_boundary_and_preamble_are_accepted_and_the_quoting_noted() -> None:
     parts = [
         (
             [
@@ -423,7 +423,8 @@ def test_quoted_boundary_and_preamble_are_accepted() -> None:
         "Content-Length": str(len(body)),
     }
     verdict = run(MULTI, exchange(206, headers, body, range_value="bytes=0-9,20-29"))
-    assert verdict.grade is Grade.PASS, verdict.findings
+    assert verdict.grade is Grade.INFO, verdict.findings
+    assert checks(verdict, Grade.INFO) == {"multipart"}
 
 
 def test_serving_overlapping_parts_many_times_warns_about_amplification() -> None:
@@ -432,3 +433,28 @@ def test_serving_overlapping_parts_many_times_warns_about_amplification() -> Non
     case = make_case(ranges, partial((0, "L-1"), (0, "L-1"), (0, "L-1")), IGNORED)
     verdict = run(case, multipart_answer(spans, range_value=ranges))
     assert checks(verdict, Grade.WARN) == {"amplification"}
+
+
+def test_a_field_sent_twice_that_is_not_a_list_fails() -> None:
+    body = BODY[0:10]
+    headers = [*partial_headers(f"bytes 0-9/{LENGTH}", body).items(),
+               ("Date", "Tue, 02 Jan 2024 00:00:00 GMT")]
+    verdict = run(SINGLE, exchange(206, headers, body))
+    assert any(f.check == "header" and "Date sent 2 times" in f.message for f in verdict.findings)
+
+
+def test_malformed_accept_ranges_warns() -> None:
+    headers = {**dict(BASE_HEADERS), "Accept-Ranges": "bytes; q=1"}
+    assert "accept-ranges" in checks(run(SINGLE, exchange(200, headers, BODY)), Grade.WARN)
+
+
+def test_legacy_request_range_allows_x_byteranges() -> None:
+    case = make_case("bytes=0-9", partial((0, 9), (20, 29)), IGNORED)
+    answer = multipart_answer([(0, 9), (20, 29)],
+                              content_type="multipart/x-byteranges; boundary=XYZ")
+    sent = SentRequest("GET", "http://t/r", (("Request-Range", "bytes=0-9,20-29"),))
+    legacy = Exchange(sent, 206, "", answer.headers, answer.body)
+    verdict = grade(case, legacy, BASELINE, range_value=None)
+    assert verdict.grade is Grade.INFO, verdict.findings
+    without = Exchange(answer.request, 206, "", answer.headers, answer.body)
+    assert "content-type" in checks(run(MULTI, without), Grade.FAIL)

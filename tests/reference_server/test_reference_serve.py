@@ -14,12 +14,19 @@ from reference_server import FIXTURE_ROLES, serve_bundled, serve_in_thread
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    status, lines, body = _get_lines(url, headers)
+    return status, dict(lines), body
+
+
+def _get_lines(
+    url: str, headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
     try:
         connection.request("GET", parts.path, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.getheaders(), response.read()
     finally:
         connection.close()
 
@@ -38,6 +45,11 @@ def test_serve_in_thread_serves_and_stops(app: Flask, files_dir: Path) -> None:
         assert "Content-Length" not in headers  # Werkzeug must not add "Content-Length: 0"
         assert "Transfer-Encoding" not in headers
         assert "ETag" in headers
+        for status_wanted, request_headers in ((206, {"Range": "bytes=0-9"}), (200, {})):
+            status, lines, _ = _get_lines(base_url + FIXTURE_ROLES["main"], request_headers)
+            assert status == status_wanted
+            # exactly one Date line: the HTTP server's (RFC 9110 §5.3, §6.6.1)
+            assert [name for name, _ in lines].count("Date") == 1
         port = urlsplit(base_url).port
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port or 0), timeout=2).close()

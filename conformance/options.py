@@ -1,0 +1,246 @@
+"""Every user-facing option, declared once for both front-ends.
+
+The CLI gets `--NAME`; the pytest plugin gets `--range-NAME` (or a listed alias such as
+`--target`) plus an ini twin `range_NAME`. Both resolve into the same frozen `Settings`, with
+the precedence command line > ini > target file > default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .client import ClientSettings
+from .errors import TargetError
+from .model import PROFILES
+from .target import ROLES
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # dest, and the CLI flag --name-with-dashes
+    help: str
+    kind: str = "str"  # str | float | int | flag | list
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    cli_short: str | None = None
+    pytest_flag: str | None = None  # default: --range-<name>
+
+    @property
+    def cli_flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def plugin_flag(self) -> str:
+        return self.pytest_flag or "--range-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "range_" + self.name
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("profile", "rfc: RFC 9110 as written (default); strict: SHOULD fails too; "
+           "media: what browsers and players need to seek", choices=PROFILES),
+    Option("resource", f"URL for another resource role ({', '.join(ROLES[1:])}); repeatable",
+           kind="list", metavar="ROLE=URL"),
+    Option("targets", "YAML file naming the target URL, other roles' URLs, headers and "
+           "oracle files", metavar="FILE"),
+    Option("oracle_file", "local copy of a resource's octets to compare against; repeatable",
+           kind="list", metavar="[ROLE=]PATH"),
+    Option("header", "extra request header for every request; repeatable", kind="list",
+           metavar="'NAME: VALUE'", cli_short="-H"),
+    Option("timeout", "read timeout per request, seconds (default 10)", kind="float"),
+    Option("connect_timeout", "connect timeout, seconds (default 5)", kind="float"),
+    Option("insecure", "do not verify TLS certificates", kind="flag"),
+    Option("ca_bundle", "CA bundle to verify TLS certificates with", metavar="PATH"),
+    Option("client_cert", "client certificate (PEM; 'CERT,KEY' for a separate key)",
+           metavar="PATH"),
+    Option("proxy", "proxy URL for every request (default: none; see --proxy-from-env)",
+           metavar="URL"),
+    Option("proxy_from_env", "use HTTP(S)_PROXY / NO_PROXY from the environment", kind="flag"),
+    Option("user_agent", "User-Agent to send (default range-conformance/VERSION)"),
+    Option("id", "only cases whose id matches this glob (e.g. 'SGL-*'); repeatable",
+           kind="list", metavar="GLOB"),
+    Option("tag", "only cases with this tag (e.g. multipart); repeatable", kind="list"),
+    Option("level", "only cases of this level; repeatable", kind="list",
+           choices=("MUST", "SHOULD", "MAY")),
+    Option("section", "only cases citing this RFC 9110 section or a subsection of it "
+           "(e.g. 14.1); repeatable", kind="list"),
+    Option("fail_on", "which outcomes make the run fail: 'fail' (default: fail and error) or "
+           "'warn' (warn too)", choices=("fail", "warn")),
+    Option("report_dir", "write every report (JSON, JUnit, Markdown, HTML) into DIR",
+           metavar="DIR"),
+    Option("json", "write the JSON report here", metavar="PATH"),
+    Option("junit", "write a JUnit XML report here", metavar="PATH"),
+    Option("md", "write a Markdown report here (e.g. $GITHUB_STEP_SUMMARY)", metavar="PATH"),
+    Option("html", "write a self-contained HTML report here", metavar="PATH"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's resolved options."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    oracle_files: dict[str, Path] = field(default_factory=dict)
+    profile: str = "rfc"
+    client: ClientSettings = field(default_factory=ClientSettings)
+    ids: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    fail_on: str = "fail"
+    reports: dict[str, Path] = field(default_factory=dict)  # kind → path
+
+
+def add_cli_options(parser: argparse.ArgumentParser) -> None:
+    for option in OPTIONS:
+        flags = [option.cli_flag] + ([option.cli_short] if option.cli_short else [])
+        parser.add_argument(*flags, dest=option.name, **_argparse_kwargs(option))
+
+
+def add_plugin_options(group: Any, addini: Callable[..., None]) -> None:
+    for option in OPTIONS:
+        group.addoption(option.plugin_flag, dest="range_" + option.name,
+                        **_argparse_kwargs(option))  # fmt: skip
+        ini_type = (
+            "linelist" if option.kind == "list" else "bool" if option.kind == "flag" else None
+        )
+        addini(option.ini, f"default for {option.plugin_flag}", type=ini_type)
+
+
+def _argparse_kwargs(option: Option) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"help": option.help}
+    if option.metavar:
+        kwargs["metavar"] = option.metavar
+    if option.choices:
+        kwargs["choices"] = option.choices
+    if option.kind == "flag":
+        kwargs["action"] = "store_true"
+        kwargs["default"] = None
+    elif option.kind == "list":
+        kwargs["action"] = "append"
+    elif option.kind == "float":
+        kwargs["type"] = float
+    return kwargs
+
+
+def resolve(values: dict[str, Any], target: str | None) -> Settings:
+    """Option values (None where not given) + the main URL → Settings. Raises TargetError."""
+    file_values = load_target_file(Path(values["targets"])) if values.get("targets") else {}
+
+    def pick(name: str, default: Any = None) -> Any:
+        value = values.get(name)
+        if value in (None, []):
+            value = file_values.get(name)
+        return default if value in (None, []) else value
+
+    urls: dict[str, str] = {}
+    main = target or file_values.get("url")
+    if main:
+        urls["main"] = str(main)
+    urls.update(_pairs(file_values.get("resource", []), "resource", default_role=None))
+    urls.update(_pairs(values.get("resource") or [], "--resource", default_role=None))
+    oracle = {
+        role: Path(path)
+        for role, path in _pairs(
+            pick("oracle_file", []), "--oracle-file", default_role="main"
+        ).items()
+    }
+    headers = tuple(
+        _header(text) for text in [*file_values.get("header", []), *(values.get("header") or [])]
+    )
+    verify: bool | str = not pick("insecure", False)
+    if pick("ca_bundle"):
+        verify = str(pick("ca_bundle"))
+    cert = pick("client_cert")
+    client = ClientSettings(
+        connect_timeout=float(pick("connect_timeout", 5.0)),
+        read_timeout=float(pick("timeout", 10.0)),
+        verify=verify,
+        extra_headers=headers,
+        user_agent=str(pick("user_agent", ClientSettings().user_agent)),
+        cert=tuple(str(cert).split(",", 1)) if cert else None,  # type: ignore[arg-type]
+        proxy=pick("proxy"),
+        proxy_from_env=bool(pick("proxy_from_env", False)),
+    )
+    reports: dict[str, Path] = {}
+    if pick("report_dir"):
+        directory = Path(pick("report_dir"))
+        reports = {
+            kind: directory / f"range-conformance.{ext}"
+            for kind, ext in (
+                ("json", "json"),
+                ("junit", "junit.xml"),
+                ("md", "md"),
+                ("html", "html"),
+            )
+        }
+    for kind in ("json", "junit", "md", "html"):
+        if pick(kind):
+            reports[kind] = Path(pick(kind))
+    return Settings(
+        urls=urls,
+        oracle_files=oracle,
+        profile=str(pick("profile", "rfc")),
+        client=client,
+        ids=tuple(pick("id", [])),
+        tags=tuple(pick("tag", [])),
+        levels=tuple(level.upper() for level in pick("level", [])),
+        sections=tuple(pick("section", [])),
+        fail_on=str(pick("fail_on", "fail")),
+        reports=reports,
+    )
+
+
+def load_target_file(path: Path) -> dict[str, Any]:
+    """A small YAML file: url, resources: {role: url}, headers: {name: value}, oracle_files,
+    and any option by name (profile, timeout, insecure, …)."""
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise TargetError(f"cannot read target file {path}: {error}") from None
+    if not isinstance(data, dict):
+        raise TargetError(f"target file {path}: expected a mapping at the top level")
+    known = {option.name for option in OPTIONS} | {"url", "resources", "headers", "oracle_files"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise TargetError(f"target file {path}: unknown key(s) {', '.join(unknown)}")
+    values: dict[str, Any] = {
+        k: v for k, v in data.items() if k not in ("resources", "headers", "oracle_files")
+    }
+    base = path.parent
+    values["resource"] = [f"{role}={url}" for role, url in (data.get("resources") or {}).items()]
+    values["header"] = [f"{name}: {value}" for name, value in (data.get("headers") or {}).items()]
+    values["oracle_file"] = [
+        f"{role}={os.path.join(base, p)}" for role, p in (data.get("oracle_files") or {}).items()
+    ]
+    return values
+
+
+def _pairs(items: Sequence[str], option: str, default_role: str | None) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        role, equals, value = str(item).partition("=")
+        if not equals or role not in ROLES:
+            if default_role is None:
+                raise TargetError(
+                    f"{option} {item!r}: write ROLE=VALUE with a role among {', '.join(ROLES)}"
+                )
+            role, value = default_role, str(item)
+        pairs[role] = value
+    return pairs
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip():
+        raise TargetError(f"header {text!r}: write headers as 'Name: value'")
+    return name.strip(), value.strip()
