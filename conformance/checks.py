@@ -6,6 +6,7 @@ Each function checks one bundle of the catalogue (RFC-RANGES.md §0.4): 200F, 20
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .bytediff import compare
@@ -14,6 +15,7 @@ from .spans import Span, coverage_findings
 from .target import Resource
 from .wire import (
     ContentRange,
+    Part,
     content_range_problem,
     parse_content_range,
     parse_media_type,
@@ -435,6 +437,7 @@ def _multipart(ctx: Context, media: tuple[str, dict[str, str]]) -> tuple[list[Fi
         return findings + [fail("multipart", "no body parts found", "15.3.7.2")], []
     spans: list[Span] = []
     baseline_type = ctx.baseline.header("Content-Type")
+    findings += _coding_placement(ctx, body.parts)
     for number, part in enumerate(body.parts, start=1):
         label = f"part {number}/{len(body.parts)}"
         if part.header_values("Content-Transfer-Encoding"):
@@ -479,6 +482,38 @@ def _multipart(ctx: Context, media: tuple[str, dict[str, str]]) -> tuple[list[Fi
         )
         spans.append(span)
     return findings, spans
+
+
+def _coding_placement(ctx: Context, parts: Sequence[Part]) -> list[Finding]:
+    """Where a multipart 206 of a coded representation says so is unspecified; it must say it."""
+    coding = ctx.baseline.header("Content-Encoding")
+    if coding is None or ctx.has_if_range:
+        return []
+    if ctx.exchange.header("Content-Encoding") is not None:
+        where = "in the top-level header section"
+    elif parts and all(part.header_values("Content-Encoding") for part in parts):
+        where = "in every part"
+    else:
+        return [
+            fail(
+                "header",
+                "the 200 carries Content-Encoding but this multipart 206 says it "
+                "neither at the top level nor in every part",
+                "15.3.7",
+                expected=coding,
+                actual="(absent)",
+            )
+        ]
+    return [
+        Finding(
+            "content-encoding",
+            Grade.INFO,
+            f"Content-Encoding given {where} (placement in a multipart 206 is not specified)",
+            Level.MAY,
+            "15.3.7",
+            actual=coding,
+        )
+    ]
 
 
 def _content_range(

@@ -99,14 +99,21 @@ class Client:
         sent = SentRequest(method, url, tuple(merged.items()), body=body)
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                data=body or None,
-                allow_redirects=False,
+            # Straight to the adapter: Session.send reads (and decodes) the body of a 3xx to
+            # prepare a redirect even with allow_redirects=False, which would hide its octets.
+            prepared = self.session.prepare_request(
+                requests.Request(method, url, headers=dict(headers), data=body or None)
+            )
+            settings = self.session.merge_environment_settings(
+                prepared.url, {}, True, self.session.verify, self.session.cert
+            )
+            response = self.session.get_adapter(prepared.url or url).send(
+                prepared,
                 stream=True,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                verify=settings["verify"] if settings["verify"] is not None else True,
+                cert=settings["cert"],
+                proxies=settings["proxies"],
             )
         except requests.RequestException as error:
             return Exchange(sent, error=describe_error(error, url), elapsed=_since(started))

@@ -21,7 +21,9 @@ from .checks import (
 from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
 from .target import Resource
 
-# RFC 9110 §5.3: fields that are not lists must appear at most once.
+# Repeated framing fields with different values make the message ambiguous: audited everywhere.
+FRAMING_FIELDS = ("Content-Length", "Content-Range")
+# RFC 9110 §5.3: fields that are not lists must appear at most once (audited by cases that ask).
 SINGLETON_FIELDS = ("Content-Length", "Content-Range", "Content-Type", "Date", "ETag",
                     "Last-Modified", "Expires")  # fmt: skip
 ACCEPT_RANGES_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -96,6 +98,8 @@ def _branch_findings(
     expectation: Expectation, ctx: Context, profile: str, range_capable: bool | None
 ) -> list[Finding]:
     findings = check_expectation(expectation, ctx)
+    if expectation.single_fields:
+        findings += duplicate_fields(ctx.exchange, SINGLETON_FIELDS)
     if ctx.exchange.status == 206:
         findings += _partial_headers(ctx)
     branch_grade = expectation.grade_for(profile, range_capable)
@@ -150,19 +154,7 @@ def audit(ctx: Context) -> list[Finding]:
                 actual="(absent)",
             )
         )
-    for name in SINGLETON_FIELDS:
-        values = exchange.header_values(name)
-        if len(values) > 1:
-            findings.append(
-                fail(
-                    "header",
-                    f"{name} sent {len(values)} times; it is not a list "
-                    "field, so recipients cannot tell which one holds",
-                    "5.3",
-                    expected=f"one {name}",
-                    actual=" | ".join(values),
-                )
-            )
+    findings += duplicate_fields(exchange, FRAMING_FIELDS)
     accept = exchange.header("Accept-Ranges")
     if accept is not None and not all(
         ACCEPT_RANGES_TOKEN.fullmatch(unit.strip(" \t")) for unit in accept.split(",")
@@ -179,12 +171,35 @@ def audit(ctx: Context) -> list[Finding]:
     return findings
 
 
+def duplicate_fields(exchange: Exchange, names: tuple[str, ...]) -> list[Finding]:
+    """Non-list fields sent more than once (RFC 9110 §5.3)."""
+    findings = []
+    for name in names:
+        values = exchange.header_values(name)
+        if len(values) > 1:
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} sent {len(values)} times; it is not a list "
+                    "field, so recipients cannot tell which one holds",
+                    "5.3",
+                    expected=f"one {name}",
+                    actual=" | ".join(values),
+                )
+            )
+    return findings
+
+
 def _partial_headers(ctx: Context) -> list[Finding]:
     """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
     findings: list[Finding] = []
     if not ctx.compare_headers or ctx.baseline.status != 200:
         return findings
-    names = REQUIRED_ON_206 if ctx.has_if_range else REQUIRED_ON_206 + REPRESENTATION_FIELDS
+    names: tuple[str, ...] = REQUIRED_ON_206
+    if not ctx.has_if_range:
+        names += REPRESENTATION_FIELDS
+    if (ctx.exchange.header("Content-Type") or "").lower().startswith("multipart/"):
+        names = tuple(n for n in names if n != "Content-Encoding")  # judged per part (checks.py)
     for name in names:
         if ctx.baseline.header(name) is not None and ctx.exchange.header(name) is None:
             findings.append(
@@ -196,17 +211,18 @@ def _partial_headers(ctx: Context) -> list[Finding]:
                     actual="(absent)",
                 )
             )
-    etag, baseline_etag = ctx.exchange.header("ETag"), ctx.baseline.header("ETag")
-    if etag is not None and baseline_etag is not None and etag != baseline_etag:
-        findings.append(
-            warn(
-                "header",
-                "the 206's ETag differs from the 200's",
-                "15.3.7",
-                expected=baseline_etag,
-                actual=etag,
+    for name in ("ETag", "Cache-Control", "Vary"):
+        value, baseline_value = ctx.exchange.header(name), ctx.baseline.header(name)
+        if value is not None and baseline_value is not None and value != baseline_value:
+            findings.append(
+                warn(
+                    "header",
+                    f"the 206's {name} differs from the 200's",
+                    "15.3.7",
+                    expected=baseline_value,
+                    actual=value,
+                )
             )
-        )
     accept = (ctx.exchange.header("Accept-Ranges") or "").strip().lower()
     if accept == "none":
         findings.append(

@@ -289,6 +289,7 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
         headers_absent=tuple(raw.get("headers_absent", [])),
         representation=raw.get("representation", "identity"),
         etag_distinct=raw.get("etag_distinct", False),
+        single_fields=raw.get("single_fields", False),
         grade_if_capable=Grade(raw["grade_if_capable"]) if "grade_if_capable" in raw else None,
         profile_grades=tuple((name, Grade(g)) for name, g in raw.get("profiles", {}).items()),
     )

@@ -120,6 +120,8 @@ def build_matrix(
     reports: Sequence[dict[str, Any]], labels: Sequence[str | None] | None = None
 ) -> Matrix:
     """One column per report, named by `labels[i]` or else the report's target main URL."""
+    if not reports:
+        raise ValueError("no reports to compare")
     if labels is not None and len(labels) != len(reports):
         raise ValueError(f"{len(labels)} labels for {len(reports)} reports")
     servers: list[Server] = []

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .matrix import build_matrix, load_reports, render_matrix_html, render_matrix_markdown
+from .matrix import load_matrix, render_matrix_html, render_matrix_markdown
 
 
 def main(argv: Sequence[str], stream: TextIO) -> int:
@@ -21,7 +21,7 @@ def main(argv: Sequence[str], stream: TextIO) -> int:
     parser.add_argument("--html", type=Path, metavar="PATH", help="write HTML here")
     args = parser.parse_args(list(argv))
     try:
-        matrix = build_matrix(load_reports(args.reports))
+        matrix = load_matrix(args.reports)
     except (OSError, ValueError) as error:
         print(f"range-conformance matrix: {error}", file=sys.stderr)
         return 2

@@ -129,7 +129,7 @@ class Learned:
     source: str  # etag | weak-etag | strong-etag | last-modified
     shift_days: int = 0
     date_format: str = "imf"  # imf | rfc850 | asctime
-    transform: str | None = None  # swapcase
+    transform: str | None = None  # swapcase | strip-weak
 
 
 HeaderValue = str | Learned
@@ -191,6 +191,7 @@ class Expectation:
     headers_absent: tuple[str, ...] = ()
     representation: str = "identity"  # which learned form bytes compare to: identity | gzip
     etag_distinct: bool = False  # ETag differs from the identity form's, or is weak
+    single_fields: bool = False  # no non-list field (Date, ETag, …) sent twice (§5.3)
     grade_if_capable: Grade | None = None
     profile_grades: tuple[tuple[str, Grade], ...] = ()
 

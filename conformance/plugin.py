@@ -7,6 +7,7 @@ Heavy modules (loader, requests) are imported inside the hooks that need them. S
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,85 +18,73 @@ import pytest
 from .model import Case, Grade, Result, cite, short_cite
 
 if TYPE_CHECKING:
+    from .options import Settings
     from .target import Target
 
 CASE_SUFFIX = ".range.yaml"
 
 
 class _State:
-    """One run's target and results, kept in the stash."""
+    """One run's settings, target and results, kept in the stash."""
 
-    def __init__(self, urls: dict[str, str], profile: str, timeout: float) -> None:
-        self.urls = urls
-        self.profile = profile
-        self.timeout = timeout
+    def __init__(self, settings: Settings, stack: contextlib.ExitStack) -> None:
+        self.settings = settings
         self.target: Target | None = None
         self.results: list[Result] = []
         self.started = time.monotonic()
+        self.stack = stack  # closes the client and any in-process app server
 
     def get_target(self) -> Target:
         if self.target is None:
-            from .client import Client, ClientSettings
+            from .client import Client
             from .target import Target
 
-            client = Client(ClientSettings(read_timeout=self.timeout))
-            self.target = Target(self.urls, client)
+            client = self.stack.enter_context(Client(self.settings.client))
+            self.target = Target(self.settings.urls, client, self.settings.oracle_files)
         return self.target
 
     def close(self) -> None:
-        if self.target is not None:
-            self.target.client.close()
+        self.stack.close()
 
 
 STATE = pytest.StashKey[_State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .options import add_plugin_options
+
     group = parser.getgroup("range-conformance", "HTTP range request conformance (RFC 9110)")
     group.addoption(
         "--target",
         dest="range_target",
-        metavar="URL",
-        help="resource to check; with no paths, runs the bundled cases",
+        metavar="URL|/PATH",
+        help="resource to check (a path with --target-app); with no paths given, "
+        "runs the bundled cases",
     )
     group.addoption(
-        "--range-profile",
-        dest="range_profile",
-        choices=["rfc", "strict", "media"],
-        help="grading profile (default rfc)",
-    )
-    group.addoption(
-        "--range-resource",
-        dest="range_resources",
-        action="append",
-        default=[],
-        metavar="ROLE=URL",
-        help="URL for another resource role (repeatable)",
-    )
-    group.addoption(
-        "--range-timeout",
-        dest="range_timeout",
-        type=float,
-        metavar="SECONDS",
-        help="read timeout per request (default 10)",
-    )
-    group.addoption(
-        "--range-report-json",
-        dest="range_report_json",
-        metavar="PATH",
-        help="write the JSON report here",
+        "--target-app",
+        dest="range_target_app",
+        metavar="MODULE:APP",
+        help="serve this WSGI app (e.g. myproject.wsgi:application) on a free "
+        "loopback port for the run and check it; --target is then a path",
     )
     parser.addini("range_target", "default for --target")
-    parser.addini("range_profile", "default for --range-profile")
-    parser.addini("range_timeout", "default for --range-timeout")
+    parser.addini("range_target_app", "default for --target-app")
+    add_plugin_options(group, parser.addini)
 
 
-def _option(config: pytest.Config, name: str, default: str) -> str:
-    """CLI beats ini beats default."""
-    value = config.getoption(name)
-    if value is None:
-        value = config.getini(name) or default
-    return str(value)
+def _values(config: pytest.Config) -> dict[str, Any]:
+    """Option values by name: command line first, then the ini twin."""
+    from .options import OPTIONS
+
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        value = config.getoption("range_" + option.name)
+        if value in (None, []):
+            ini = config.getini(option.ini)
+            value = ini if ini not in ("", [], False) else None
+        values[option.name] = value
+    return values
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,25 +92,31 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", f"{level}: range case of requirement level {level.upper()}"
         )
-    target = config.getoption("range_target") or config.getini("range_target")
-    if not target:
+    target = config.getoption("range_target") or config.getini("range_target") or None
+    app_spec = config.getoption("range_target_app") or config.getini("range_target_app") or None
+    values = _values(config)
+    if not target and not app_spec and not values.get("targets"):
         return
-    urls = {"main": str(target)}
-    for item in config.getoption("range_resources"):
-        role, equals, url = str(item).partition("=")
-        if not equals:
-            raise pytest.UsageError(f"--range-resource {item!r}: write ROLE=URL")
-        urls[role] = url
     from .errors import TargetError
+    from .options import resolve
     from .target import check_url
 
+    stack = contextlib.ExitStack()
     try:
-        for url in urls.values():
+        if app_spec:
+            from .app_server import load_wsgi_app, serve_wsgi
+
+            base_url = stack.enter_context(serve_wsgi(load_wsgi_app(str(app_spec))))
+            target = base_url + "/" + str(target or "").lstrip("/")
+        settings = resolve(values, str(target) if target else None)
+        if "main" not in settings.urls:
+            raise TargetError("no target URL: pass --target URL")
+        for url in settings.urls.values():
             check_url(url)
     except TargetError as error:
+        stack.close()
         raise pytest.UsageError(str(error)) from None
-    timeout = float(_option(config, "range_timeout", "10"))
-    config.stash[STATE] = _State(urls, _option(config, "range_profile", "rfc"), timeout)
+    config.stash[STATE] = _State(settings, stack)
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         from .loader import bundled_cases_dir
 
@@ -134,11 +129,33 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--range-id/tag/level/section and the profile's own case list deselect other cases."""
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    from .selection import select
+
+    settings = state.settings
+    cases = [item.case for item in items if isinstance(item, CaseItem)]
+    kept = {
+        id(case)
+        for case in select(cases, levels=settings.levels, ids=settings.ids, tags=settings.tags,
+                           sections=settings.sections, profile=settings.profile)
+    }  # fmt: skip
+    selected = [i for i in items if not isinstance(i, CaseItem) or id(i.case) in kept]
+    deselected = [i for i in items if isinstance(i, CaseItem) and id(i.case) not in kept]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     state = config.stash.get(STATE, None)
     if state is None:
         return None
-    return f"range-conformance: target={state.urls['main']}, profile={state.profile}"
+    settings = state.settings
+    return f"range-conformance: target={settings.urls['main']}, profile={settings.profile}"
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> CaseFile | None:
@@ -189,7 +206,7 @@ class CaseItem(pytest.Item):
         state = self.config.stash.get(STATE, None)
         if state is None:
             pytest.skip("pass --target URL to run range cases")
-        result = run_case(self.case, state.get_target(), profile=state.profile)
+        result = run_case(self.case, state.get_target(), profile=state.settings.profile)
         state.results.append(result)
         grade = result.verdict.grade
         self.user_properties.append(("outcome", grade.value))
@@ -225,18 +242,18 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(STATE, None)
     if state is None or not state.results:
         return
-    from .reports import build_json_report, counts, write_json
+    from .reports import build_json_report, counts, write_reports
 
     tally = counts(state.results)
     line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
-    terminalreporter.write_line(f"range-conformance ({state.profile}): {line}")
-    path = config.getoption("range_report_json")
-    if path:
+    settings = state.settings
+    terminalreporter.write_line(f"range-conformance ({settings.profile}): {line}")
+    if settings.reports:
         report = build_json_report(
             state.results,
-            target=state.urls,
-            profile=state.profile,
+            target=settings.urls,
+            profile=settings.profile,
             duration=time.monotonic() - state.started,
         )
-        write_json(report, Path(path))
-        terminalreporter.write_line(f"range-conformance: JSON report written to {path}")
+        for kind, path in write_reports(report, settings.reports).items():
+            terminalreporter.write_line(f"range-conformance: {kind} report written to {path}")

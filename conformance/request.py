@@ -78,6 +78,10 @@ def resolve(learned: Learned, resource: Resource) -> str:
         raise NotApplicable(f"the target's ETag {etag} is weak; the case needs a strong one")
     if learned.source == "weak-etag":
         etag = etag if weak else "W/" + etag
+    if learned.transform == "strip-weak":
+        if not weak:
+            raise NotApplicable(f"the target's ETag {etag} is already strong")
+        etag = etag[2:]
     if learned.transform == "swapcase":
         changed = etag[:2] + etag[2:].swapcase() if weak else etag.swapcase()
         if changed == etag:

@@ -6,10 +6,13 @@ Every stage runs once per case, in order: requirements → request → send → 
 from __future__ import annotations
 
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .client import Client
 from .errors import TargetError
@@ -70,6 +73,11 @@ def _run(case: Case, target: Target, profile: str) -> Result:
         primers = [plan_request(template, resource) for template in case.request.prime]
     except NotApplicable as reason:
         return _result(case, Grade.SKIP, str(reason), profile)
+    if case.resource == "cache":
+        # A fresh cache key per case, so one case's primers cannot answer another's request.
+        bust = f"range-conformance={case.id}-{uuid.uuid4().hex[:12]}"
+        planned = replace(planned, url=with_query(planned.url, bust))
+        primers = [replace(p, url=with_query(p.url, bust)) for p in primers]
     cap = read_cap(resource.length)
     for primer in primers:
         primed = send(target.client, primer, cap)
@@ -91,6 +99,12 @@ def _run(case: Case, target: Target, profile: str) -> Result:
     if case.then_baseline:
         verdict = _still_answering(verdict, target, resource, profile)
     return Result(case, verdict, exchange, profile, measures(exchanges, resource))
+
+
+def with_query(url: str, parameter: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&{parameter}" if parts.query else parameter
+    return urlunsplit(parts._replace(query=query))
 
 
 def measures(exchanges: list[Exchange], resource: Resource) -> tuple[tuple[str, float], ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -194,6 +194,10 @@ class Target:
         """The learned resource for a role (in a negotiated form), or None when not given."""
         if role not in self.urls:
             return None
+        if role == "cache" and form == "identity" and "main" in self.urls:
+            # Learned from the origin: a GET through the cache would fill it before the case.
+            origin = self.resource("main")
+            return replace(origin, role="cache", url=self.urls["cache"]) if origin else None
         key = role if form == "identity" else f"{role}:{form}"
         with self._lock:
             if key not in self._learned:

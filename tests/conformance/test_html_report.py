@@ -84,7 +84,9 @@ def mixed_report() -> dict[str, Any]:
             "SGL-15",
             "warn",
             rfc="RFC 9111 §3.3",
-            findings=[_finding("warn", "content-range", "416 without Content-Range", level="SHOULD")],
+            findings=[
+                _finding("warn", "content-range", "416 without Content-Range", level="SHOULD")
+            ],
         ),
         _record(
             "SGL-04",
@@ -201,7 +203,8 @@ def test_server_provided_values_are_escaped(report: dict[str, Any]) -> None:
 
 def test_control_characters_are_spelt_out(report: dict[str, Any]) -> None:
     html = render_html(report)
-    assert "\x00" not in html and "\x1b" not in html
+    assert "\x00" not in html
+    assert "\x1b" not in html
     assert r"a\x00b\x1b[31mc" in html
 
 
@@ -223,7 +226,8 @@ def test_counts_and_verdict(report: dict[str, Any]) -> None:
         record["outcome"] = "pass" if record["outcome"] in ("fail", "error") else record["outcome"]
     html = render_html(report)
     assert "NOT conformant" not in html
-    assert '<td class="o-pass">3</td>' in html and '<td class="o-fail">0</td>' in html
+    assert '<td class="o-pass">3</td>' in html
+    assert '<td class="o-fail">0</td>' in html
 
 
 def test_filters_are_present(report: dict[str, Any]) -> None:
@@ -261,7 +265,8 @@ def test_case_details(report: dict[str, Any]) -> None:
         assert f"<th scope=col>{heading}</th>" in fail
     skip = html[html.index('id="case-CCH-01"') :]
     skip = skip[: skip.index("</details>")]
-    assert "Request" not in skip and "curl" not in skip
+    assert "Request" not in skip
+    assert "curl" not in skip
 
 
 def test_no_external_assets(report: dict[str, Any]) -> None:
@@ -272,12 +277,15 @@ def test_no_external_assets(report: dict[str, Any]) -> None:
         for name, value in attrs.items():
             if value and re.match(r"\s*(https?:)?//", value):
                 # The only outside URLs are links a reader may follow to the RFC text.
-                assert tag == "a" and name == "href", (tag, attrs)
+                assert (tag, name) == ("a", "href"), attrs
                 assert value.startswith("https://www.rfc-editor.org/rfc/rfc9110#section-")
     style = "".join(page.styles)
-    assert style and "@import" not in style and "url(" not in style
+    assert style
+    assert "@import" not in style
+    assert "url(" not in style
     csp = [a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"]
-    assert csp and "default-src 'none'" in str(csp[0])
+    assert csp
+    assert "default-src 'none'" in str(csp[0])
 
 
 def test_write_html_survives_lone_surrogates(report: dict[str, Any], tmp_path: Path) -> None:
@@ -286,8 +294,21 @@ def test_write_html_survives_lone_surrogates(report: dict[str, Any], tmp_path: P
     path = tmp_path / "out" / "report.html"
     write_html(report, path)
     text = path.read_text("utf-8")
-    assert text.startswith("<!doctype html>") and r"caf\xe9" in text
+    assert text.startswith("<!doctype html>")
+    assert r"caf\xe9" in text
 
 
-def test_real_report_of_a_broken_server(run_suite_against: Any) -> None:
-    from tests.conftest import fixtures_dir_for_html  # noqa: F401  (placeholder, replaced below)
+def test_real_report_of_a_broken_server(run_suite_against: Any, fixtures_dir: Path) -> None:
+    ids = {"BAS-01", "BAS-04", "SGL-04", "SGL-15", "SYN-31"}
+    results = run_suite_against(ShortByOne(create_app(fixtures_dir)), ids=ids)
+    report = build_json_report(
+        list(results.values()), target={"main": "http://mutant.test/"}, profile="rfc", duration=1
+    )
+    page = parse(render_html(report))
+    assert page.errors == []
+    rows = cases_by_id(page)
+    assert {k: v["data-outcome"] for k, v in rows.items()} == {
+        k: r.verdict.grade.value for k, r in results.items()
+    }
+    assert rows["SGL-04"]["data-outcome"] == "fail"
+    assert "NOT conformant" in "".join(page.text)

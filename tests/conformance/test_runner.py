@@ -40,8 +40,9 @@ def breaks_on_range() -> Iterator[str]:
                     head += chunk
                 if b"\r\nrange:" in head.lower():
                     continue  # closed without a word
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
-                             b"Connection: close\r\n\r\n" + BODY)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n" + BODY
+                )
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

@@ -15,8 +15,10 @@ in memory: the plain GET of `large.bin` always passes through untouched.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from werkzeug.wsgi import ClosingIterator
@@ -40,6 +42,9 @@ _VALID_BYTES = re.compile(
     rf"bytes=(?:,[ \t]*)*{_SPEC}(?:[ \t]*,(?:[ \t]*{_SPEC})?)*", re.ASCII | re.IGNORECASE
 )
 _UNIT = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)=", re.ASCII)
+_BOUNDARY = re.compile(r"multipart/byteranges;\s*boundary=([0-9A-Za-z'()+_,./:=?-]+)", re.ASCII)
+_CONDITIONALS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+                 "HTTP_IF_UNMODIFIED_SINCE", "HTTP_IF_RANGE")  # fmt: skip
 
 
 def range_unit(value: str) -> str | None:
@@ -126,6 +131,80 @@ def _call(app: WSGIApp, environ: Environ) -> Reply:
     chunks = app(environ, start_response)
     assert started, "the wrapped app must call start_response before returning (Flask does)"
     return Reply(started[0], started[1], chunks)
+
+
+def _subrequest(app: WSGIApp, environ: Environ, **changes: str | None) -> Reply:
+    """Ask the wrapped app something else on the mutant's behalf; the body is read and closed.
+
+    `changes` maps environ keys to new values (None removes the key), e.g. `HTTP_RANGE=None`.
+    """
+    sub = dict(environ)
+    for key, value in changes.items():
+        if value is None:
+            sub.pop(key, None)
+        else:
+            sub[key] = value
+    reply = _call(app, sub)
+    try:
+        data = b"".join(reply.chunks) if reply.small or sub["REQUEST_METHOD"] == "HEAD" else b""
+    finally:
+        close = getattr(reply.chunks, "close", None)
+        if close is not None:
+            close()
+    reply.chunks = [data]
+    return reply
+
+
+def _http_date(value: str) -> Any:
+    """An aware datetime for an IMF-fixdate (or another form email.utils reads), else None."""
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+@dataclass
+class BodyPart:
+    """One part of a multipart/byteranges body: its header lines (without CRLF) and content."""
+
+    lines: list[str]
+    content: bytes
+
+    def header(self, name: str) -> str | None:
+        prefix = name.lower() + ":"
+        found = (line for line in self.lines if line.lower().startswith(prefix))
+        return next((line.partition(":")[2].strip() for line in found), None)
+
+
+def multipart_boundary(reply: Reply) -> str | None:
+    """The boundary of a multipart/byteranges 206 small enough to rewrite, else None."""
+    match = _BOUNDARY.fullmatch(reply.header("Content-Type") or "")
+    return match.group(1) if match and reply.code == 206 and reply.small else None
+
+
+def split_multipart(body: bytes, boundary: str) -> list[BodyPart]:
+    """The parts of a body laid out as the reference server lays it out (no preamble, CRLF
+    framing, a close delimiter at the end). The boundary is 128 random bits, never in content."""
+    dash = f"--{boundary}".encode("ascii")
+    opening, closing = dash + b"\r\n", b"\r\n" + dash + b"--\r\n"
+    assert body.startswith(opening), "not the reference server's framing"
+    assert body.endswith(closing), "not the reference server's framing"
+    parts = []
+    for chunk in body[len(opening) : -len(closing)].split(b"\r\n" + opening):
+        head, _, content = chunk.partition(b"\r\n\r\n")
+        parts.append(BodyPart(head.decode("latin-1").split("\r\n"), content))
+    return parts
+
+
+def join_multipart(parts: list[BodyPart], boundary: str, *, close: bool = True) -> bytes:
+    """The inverse of `split_multipart`; `close=False` leaves out the close delimiter."""
+    dash = f"--{boundary}".encode("ascii")
+    chunks = []
+    for part in parts:
+        head = "".join(f"{line}\r\n" for line in part.lines).encode("latin-1")
+        chunks.append(dash + b"\r\n" + head + b"\r\n" + part.content)
+    return b"\r\n".join(chunks) + (b"\r\n" + dash + b"--\r\n" if close else b"")
 
 
 def _no_write(data: bytes) -> None:
@@ -336,6 +415,218 @@ class SingleRangeAsMultipart(Mutant):
         reply.replace(reply.status, body)
 
 
+# Conditional requests with Range (PEERS.md: the If-Range and If-Match rows).
+
+
+class IfRangeIgnored(Mutant):
+    """If-Range not implemented: the Range is served whatever validator If-Range names, as
+    aiohttp, Tornado, WhiteNoise, CherryPy, serve-handler and koa-range do (PEERS.md), so a
+    resuming client splices octets of a new representation onto its stale copy."""
+
+    def request(self, environ: Environ) -> None:
+        environ.pop("HTTP_IF_RANGE", None)
+
+
+class WeakIfRangeAccepted(Mutant):
+    """`If-Range: W/"x"` matched against the strong `"x"`: the W/ prefix dropped before a plain
+    comparison, as Werkzeug, aiohttp, Tornado, WhiteNoise, CherryPy, Express and others do
+    (PEERS.md), where If-Range demands the strong comparison (RFC 9110 §13.1.5)."""
+
+    def request(self, environ: Environ) -> None:
+        value = environ.get("HTTP_IF_RANGE", "").strip(" \t")
+        if value.startswith("W/"):
+            environ["HTTP_IF_RANGE"] = value[2:]
+
+
+class LaterDateIfRange(Mutant):
+    """An If-Range date matched with `Last-Modified <= date`, the If-Modified-Since rule,
+    instead of exact equality (RFC 9110 §13.1.5), as Werkzeug and most peers in PEERS.md do.
+
+    Modelled from outside: a date later than the file's Last-Modified (learned by a HEAD
+    sub-request) is replaced by that Last-Modified, which the reference then matches.
+    """
+
+    def request(self, environ: Environ) -> None:
+        asked = _http_date(environ.get("HTTP_IF_RANGE", ""))
+        if asked is None:
+            return
+        probe = {key: None for key in (*_CONDITIONALS, "HTTP_RANGE")}
+        head = _subrequest(self.app, environ, REQUEST_METHOD="HEAD", **probe)
+        last_modified = head.header("Last-Modified") or ""
+        modified = _http_date(last_modified)
+        if modified is not None and asked > modified:
+            environ["HTTP_IF_RANGE"] = last_modified
+
+
+class IfNoneMatchIgnoredWithRange(Mutant):
+    """If-None-Match not evaluated when the request has a Range: a 206 where 304 is due
+    (RFC 9110 §13.2.2 puts If-None-Match before Range), as Werkzeug's `make_conditional` does."""
+
+    def request(self, environ: Environ) -> None:
+        if "HTTP_RANGE" in environ:
+            environ.pop("HTTP_IF_NONE_MATCH", None)
+
+
+class IfMatchIgnoredWithRange(Mutant):
+    """A failed If-Match not enforced when the request has a Range: 206 where 412 is due
+    (RFC 9110 §13.1.1), as lighttpd, Werkzeug, Starlette, Tornado, WhiteNoise, CherryPy,
+    serve-handler and koa-range do (PEERS.md). A true If-Match makes no difference either way."""
+
+    def request(self, environ: Environ) -> None:
+        if "HTTP_RANGE" in environ:
+            environ.pop("HTTP_IF_MATCH", None)
+
+
+# multipart/byteranges framing (RFC 9110 §14.6, §15.3.7.2; RFC 2046 §5.1.1).
+
+
+class MultipartWithoutBoundary(Mutant):
+    """`Content-Type: multipart/byteranges` with no boundary parameter, which §14.6 requires:
+    hand-written multipart writers that build the field from a constant and forget the
+    parameter; no client can find the parts."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if multipart_boundary(reply) is not None:
+            reply.set_header("Content-Type", "multipart/byteranges")
+
+
+class PartWithoutContentRange(Mutant):
+    """Body parts with only a Content-Type, no Content-Range (RFC 9110 §14.6 MUST): a multipart
+    writer borrowed from form-data code, so a client cannot tell which octets a part holds."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        boundary = multipart_boundary(reply)
+        if boundary is None:
+            return
+        parts = split_multipart(reply.read(), boundary)
+        for part in parts:
+            part.lines = [
+                line for line in part.lines if not line.lower().startswith("content-range:")
+            ]
+        reply.replace(reply.status, join_multipart(parts, boundary))
+
+
+class LaterPartsSeekOneTooFar(Mutant):
+    """Every part after the first read from first+1 while its Content-Range is right: a seek
+    that counts the delimiter's CRLF, or a file offset carried over from the previous part.
+    Only for requests made of `first-last` ranges alone."""
+
+    def request(self, environ: Environ) -> None:
+        value = environ.get("HTTP_RANGE", "")
+        specs = re.fullmatch(r"bytes=([0-9]+-[0-9]+(?:,[0-9]+-[0-9]+)+)", value.replace(" ", ""))
+        if not specs or not _is_get(environ):
+            return
+        asked = [tuple(int(n) for n in spec.split("-")) for spec in specs.group(1).split(",")]
+        moved = [asked[0], *((first + 1, last + 1) for first, last in asked[1:])]
+        environ["mutant.moved"] = {f"{a[0]}-{a[1]}": f"{b[0]}-{b[1]}" for a, b in zip(
+            moved, asked, strict=True)}  # fmt: skip
+        environ["HTTP_RANGE"] = "bytes=" + ",".join(f"{first}-{last}" for first, last in moved)
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        moved = environ.get("mutant.moved")
+        boundary = multipart_boundary(reply)
+        if not moved or boundary is None:
+            return
+        parts = split_multipart(reply.read(), boundary)
+        for part in parts:
+            match = _SATISFIED.fullmatch(part.header("Content-Range") or "")
+            if match and f"{match.group(1)}-{match.group(2)}" in moved:
+                told = moved[f"{match.group(1)}-{match.group(2)}"]
+                part.lines = [
+                    f"Content-Range: bytes {told}/{match.group(3)}"
+                    if line.lower().startswith("content-range:") else line
+                    for line in part.lines
+                ]  # fmt: skip
+        reply.replace(reply.status, join_multipart(parts, boundary))
+
+
+class NoCloseDelimiter(Mutant):
+    """The body stops after the last part's octets, without the close delimiter
+    `CRLF --boundary--` (RFC 2046 §5.1.1): a writer that emits a delimiter before each part and
+    forgets the one after the last; Content-Length counts what is sent."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        boundary = multipart_boundary(reply)
+        if boundary is not None:
+            parts = split_multipart(reply.read(), boundary)
+            reply.replace(reply.status, join_multipart(parts, boundary, close=False))
+
+
+class TopLevelContentRangeOnMultipart(Mutant):
+    """A multipart 206 that also carries a top-level Content-Range (RFC 9110 §15.3.7.2 MUST
+    NOT), copied from its first part: single-range header code left running on the multipart
+    path."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        boundary = multipart_boundary(reply)
+        if boundary is not None:
+            first = split_multipart(reply.read(), boundary)[0].header("Content-Range")
+            if first is not None:
+                reply.set_header("Content-Range", first)
+
+
+class PartsAscending(Mutant):
+    """Parts sorted by position instead of the order they were asked in (RFC 9110 §15.3.7.2
+    SHOULD keep request order), as servers that sort the ranges before merging them do."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        boundary = multipart_boundary(reply)
+        if boundary is None:
+            return
+
+        def first_pos(part: BodyPart) -> int:
+            match = _SATISFIED.fullmatch(part.header("Content-Range") or "")
+            return int(match.group(1)) if match else -1
+
+        parts = sorted(split_multipart(reply.read(), boundary), key=first_pos)
+        reply.replace(reply.status, join_multipart(parts, boundary))
+
+
+class HeadServedAsGet(Mutant):
+    """HEAD handled as a GET, content included, though a HEAD response has none (RFC 9110
+    §9.3.2): a HEAD routed through the GET handler of a server whose core does not drop the
+    body. With a Range that is a 206 carrying the octets. Flask drops a HEAD body inside the
+    app, so the app is asked a GET; Werkzeug's dev server, outside, writes what it is given."""
+
+    def request(self, environ: Environ) -> None:
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            environ["REQUEST_METHOD"] = "GET"
+
+
+# Content coding (RFC 9110 §8.4, §8.8.3, §14.1.2).
+
+
+def _wants_gzip(environ: Environ) -> bool:
+    return "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower()
+
+
+class NoContentEncodingOn206(Mutant):
+    """A 206 of the gzip form without `Content-Encoding: gzip`: the partial path rebuilds the
+    header section and forgets the coding (RFC 9110 §15.3.7 MUST repeat it), so the client
+    takes gzip octets for the identity form."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if reply.code == 206 and _wants_gzip(environ):
+            reply.drop_header("Content-Encoding")
+
+
+class SharedETagAcrossCodings(Mutant):
+    """The gzip form sent under the identity form's strong ETag (RFC 9110 §8.8.3): on-the-fly
+    or precompressed gzip layered over a file handler that already set the file's ETag and
+    that nothing weakens or changes, so If-Range can splice identity and gzip octets."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if (reply.header("Content-Encoding") or "").lower() != "gzip":
+            return
+        probe = {key: None for key in (*_CONDITIONALS, "HTTP_RANGE")}
+        identity = _subrequest(
+            self.app, environ, REQUEST_METHOD="HEAD", HTTP_ACCEPT_ENCODING="identity", **probe
+        )
+        etag = identity.header("ETag")
+        if etag is not None:
+            reply.set_header("ETag", etag)
+
+
 # Legal variants: branches RFC 9110 allows, which the suite must not fail or warn about.
 
 
@@ -363,4 +654,71 @@ class RejectInvalidWith416(Mutant):
             reply.replace("416 Range Not Satisfiable", b"")
 
 
-LEGAL: tuple[type[Mutant], ...] = (IgnoreRange, RejectInvalidWith416)
+class IgnoreMultiRange(Mutant):
+    """Single ranges served, several ignored with a 200 (RFC 9110 §14.2 MAY), as Tornado,
+    WhiteNoise and Express do for `bytes=0-9,20-29` (PEERS.md)."""
+
+    def request(self, environ: Environ) -> None:
+        if "," in environ.get("HTTP_RANGE", ""):
+            environ.pop("HTTP_RANGE")
+
+
+class OverlapNotCoalesced(Mutant):
+    """Overlapping ranges each sent as asked, the shared octets twice, where the reference
+    coalesces them (RFC 9110 §15.3.7.2 MAY either way), as nginx, Caddy, Go and CherryPy do.
+
+    Whenever the app answers a multi-range GET with a 206, each range is asked of the app on
+    its own; if two of the answers overlap, the multipart body is rebuilt from them in request
+    order. Sets the reference refuses (more than two overlapping) stay refused.
+    """
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        value = environ.get("HTTP_RANGE", "")
+        if not (_is_get(environ) and reply.code == 206 and "," in value and reply.small):
+            return
+        specs = [s.strip(" \t") for s in value.partition("=")[2].split(",") if s.strip(" \t")]
+        answers = [_subrequest(self.app, environ, HTTP_RANGE=f"bytes={s}") for s in specs]
+        answers = [a for a in answers if a.single_part_206]
+        spans = [
+            tuple(int(n) for n in _SATISFIED.fullmatch(a.header("Content-Range") or "").groups())
+            for a in answers
+        ]  # type: ignore[union-attr]
+        if not any(
+            i < j and a[0] <= b[1] and b[0] <= a[1]
+            for i, a in enumerate(spans) for j, b in enumerate(spans)
+        ):  # fmt: skip
+            return
+        boundary = secrets.token_hex(16)
+        per_part = ("Content-Type", "Content-Encoding", "Content-Range")
+        parts = [
+            BodyPart(
+                [f"{name}: {a.header(name)}" for name in per_part if a.header(name) is not None],
+                b"".join(a.chunks),
+            )
+            for a in answers
+        ]
+        reply.read()  # drain the app's own (coalesced) body, closed when the response ends
+        reply.drop_header("Content-Range")
+        reply.drop_header("Content-Encoding")
+        reply.set_header("Content-Type", f"multipart/byteranges; boundary={boundary}")
+        reply.replace(reply.status, join_multipart(parts, boundary))
+
+
+class WeakETagsOnly(Mutant):
+    """Every ETag weak (`W/"…"`), as Apache sends for files modified within the last second
+    and many frameworks send for generated content: legal, and If-Range with an entity-tag
+    can then never match (strong comparison), so every such request gets a 200."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        etag = reply.header("ETag")
+        if etag is not None and not etag.startswith("W/"):
+            reply.set_header("ETag", f"W/{etag}")
+
+
+LEGAL: tuple[type[Mutant], ...] = (
+    IgnoreRange,
+    RejectInvalidWith416,
+    IgnoreMultiRange,
+    OverlapNotCoalesced,
+    WeakETagsOnly,
+)

@@ -16,6 +16,7 @@ import pytest
 
 from conformance.model import Grade, Result
 from conformance.render import render_failure
+from conformance.wire import parse_media_type, parse_multipart
 from reference_server import create_app
 
 from .mutants import (
@@ -25,17 +26,34 @@ from .mutants import (
     ExtraOctet,
     FirstPosAtLengthIs206,
     HeadLength32,
+    HeadServedAsGet,
+    IfMatchIgnoredWithRange,
+    IfNoneMatchIgnoredWithRange,
+    IfRangeIgnored,
+    IgnoreMultiRange,
     IgnoreRange,
+    LaterDateIfRange,
+    LaterPartsSeekOneTooFar,
     LongSuffixIs416,
     MinusZeroIsWhole,
+    MultipartWithoutBoundary,
     Mutant,
+    NoCloseDelimiter,
+    NoContentEncodingOn206,
     NoContentRangeOn416,
     NoETagOn206,
+    OverlapNotCoalesced,
+    PartsAscending,
+    PartWithoutContentRange,
     RejectInvalidWith416,
+    SharedETagAcrossCodings,
     ShortByOne,
     SingleRangeAsMultipart,
     SliceFromFirstPlusOne,
+    TopLevelContentRangeOnMultipart,
     UnknownUnitIs416,
+    WeakETagsOnly,
+    WeakIfRangeAccepted,
     is_invalid_bytes_range,
 )
 
@@ -90,6 +108,26 @@ CATCHES = [
     Catch(SliceFromFirstPlusOne, "BAS-04", FAIL, "body", offset=True),
     Catch(SingleRangeAsMultipart, "SGL-04", FAIL, "multipart", mentions="single range"),
     Catch(SingleRangeAsMultipart, "BAS-04", FAIL, "multipart", mentions="single range"),
+    Catch(IfRangeIgnored, "IFR-02", FAIL, "branch", mentions="another entity-tag"),
+    Catch(IfRangeIgnored, "IFR-13", FAIL, "branch", mentions="not a 416"),
+    Catch(WeakIfRangeAccepted, "IFR-03", FAIL, "branch", mentions="weak entity-tag"),
+    Catch(LaterDateIfRange, "IFR-08", FAIL, "branch", mentions="not when it is later"),
+    Catch(IfNoneMatchIgnoredWithRange, "PRE-01", FAIL, "branch", mentions="304"),
+    Catch(IfMatchIgnoredWithRange, "PRE-11", FAIL, "branch", mentions="412"),
+    Catch(MultipartWithoutBoundary, "MUL-01", FAIL, "multipart", mentions="without a boundary"),
+    Catch(MultipartWithoutBoundary, "MUL-02", FAIL, "multipart", mentions="without a boundary"),
+    Catch(PartWithoutContentRange, "MUL-01", FAIL, "content-range", mentions="part 1/2"),
+    Catch(PartWithoutContentRange, "MUL-02", FAIL, "content-range", mentions="part 2/2"),
+    Catch(LaterPartsSeekOneTooFar, "MUL-02", FAIL, "part 2/2", mentions="200-299", offset=True),
+    Catch(LaterPartsSeekOneTooFar, "MUL-03", FAIL, "part 2/2", mentions="0-99", offset=True),
+    Catch(NoCloseDelimiter, "MUL-01", FAIL, "multipart", mentions="close delimiter"),
+    Catch(NoCloseDelimiter, "MUL-02", FAIL, "multipart", mentions="close delimiter"),
+    Catch(TopLevelContentRangeOnMultipart, "MUL-01", FAIL, "content-range", mentions="top-level"),
+    Catch(PartsAscending, "MUL-03", WARN, "order", mentions="0-99, 500-599"),
+    Catch(PartsAscending, "MUL-03", FAIL, "order", profile="strict"),
+    Catch(HeadServedAsGet, "MTH-01", FAIL, "no-content", mentions="10 octets"),
+    Catch(NoContentEncodingOn206, "ENC-02", FAIL, "header", mentions="Content-Encoding"),
+    Catch(SharedETagAcrossCodings, "ENC-04", FAIL, "etag", mentions="share one strong ETag"),
 ]
 
 # The learning GET and BAS-01 send the same request, so a server that answers every plain GET
@@ -168,19 +206,59 @@ def test_reference_server_scores_no_fail_warn_or_error(
 
 
 @pytest.mark.parametrize(
-    ("mutant", "branch_taken"),
+    ("mutant", "branch_taken", "parts_sent"),
     [
-        pytest.param(IgnoreRange, {"SGL-04": "ignored", "SGL-15": "ignored"}, id="IgnoreRange"),
+        pytest.param(IgnoreRange, {"SGL-04": "ignored", "SGL-15": "ignored"}, {}, id="IgnoreRange"),
         pytest.param(
             RejectInvalidWith416,
             {"SYN-14": "rejected-416", "SYN-22": "rejected-416", "SYN-31": "ignored"},
+            {},
             id="RejectInvalidWith416",
         ),
+        pytest.param(
+            IgnoreMultiRange,
+            {
+                "SGL-04": "partial",
+                "MUL-01": "ignored",
+                "MUL-03": "ignored",
+                "IFR-14": "ignored",
+                "ENC-07": "gzip-whole",
+            },
+            {},
+            id="IgnoreMultiRange",
+        ),  # fmt: skip
+        pytest.param(
+            OverlapNotCoalesced,
+            {
+                "MUL-05": "multipart",
+                "MUL-07": "multipart",
+                "MUL-12": "partial",
+                "MUL-13": "ignored",
+            },
+            {"MUL-05": 2, "MUL-07": 2, "MUL-12": 2},
+            id="OverlapNotCoalesced",
+        ),
+        pytest.param(
+            WeakETagsOnly,
+            # None: skipped, as cases that need a strong ETag must be (no FAIL/WARN/ERROR above).
+            {
+                "IFR-01": None,
+                "IFR-03": None,
+                "IFR-02": "ignored",
+                "IFR-11": "whole",
+                "ENC-05": "gzip-whole",
+                "PRE-01": "not-modified",
+                "PRE-14": "precondition-failed",
+            },
+            {},
+            id="WeakETagsOnly",
+        ),  # fmt: skip
     ],
 )
 def test_legal_variant_is_neither_failed_nor_warned(
     mutant: type[Mutant],
-    branch_taken: dict[str, str],
+    branch_taken: dict[str, str | None],
+    parts_sent: dict[str, int],
     run_suite_against: SuiteRunner,
     fixtures_dir: Path,
 ) -> None:
@@ -192,6 +270,16 @@ def test_legal_variant_is_neither_failed_nor_warned(
     # Not vacuous: the variant really took the legal alternative where it should.
     taken = {case_id: results[case_id].verdict.branch for case_id in branch_taken}
     assert taken == branch_taken
+    assert {case_id: _multipart_parts(results[case_id]) for case_id in parts_sent} == parts_sent
+
+
+def _multipart_parts(result: Result) -> int | None:
+    """How many body parts a multipart 206 carried; None for any other answer."""
+    exchange = result.exchange
+    media = parse_media_type(exchange.header("Content-Type") or "") if exchange else None
+    if exchange is None or exchange.status != 206 or media is None or "boundary" not in media[1]:
+        return None
+    return len(parse_multipart(exchange.body, media[1]["boundary"]).parts)
 
 
 def test_ignoring_ranges_fails_the_media_profile(
