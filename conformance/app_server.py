@@ -47,6 +47,9 @@ def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1") -> Iterator[str]:
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
 
+        def log_error(self, *args: Any) -> None:
+            pass
+
     server = make_server(host, 0, app, threaded=True, request_handler=Quiet)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

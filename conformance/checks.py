@@ -111,6 +111,18 @@ def check_expectation(expectation: Expectation, ctx: Context) -> list[Finding]:
             )
     if expectation.etag_distinct:
         findings += check_etag_distinct(ctx)
+    for name, token in expectation.header_tokens:
+        listed = [t.strip(" \t").lower() for t in (ctx.exchange.header(name) or "").split(",")]
+        if token.lower() not in listed:
+            findings.append(
+                fail(
+                    "header",
+                    f"{name} does not list {token!r}",
+                    expectation.rfc or "14.3",
+                    expected=f"{name}: {token}",
+                    actual=ctx.exchange.header(name) or "(absent)",
+                )
+            )
     for name in expectation.headers_present:
         if ctx.exchange.header(name) is None:
             findings.append(

@@ -243,7 +243,7 @@ def _unexpected_status(case: Case, exchange: Exchange) -> Finding:
         if e.grade is not Grade.FAIL
     )
     status = exchange.status
-    message = f"got {status}; acceptable: {allowed}"
+    message = f"got {status}, which no branch of this case allows"
     if status is not None and status >= 500:
         message += ". A server error in answer to a range request is never acceptable"
     return Finding(

@@ -290,6 +290,7 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
         representation=raw.get("representation", "identity"),
         etag_distinct=raw.get("etag_distinct", False),
         single_fields=raw.get("single_fields", False),
+        header_tokens=tuple(raw.get("header_tokens", {}).items()),
         grade_if_capable=Grade(raw["grade_if_capable"]) if "grade_if_capable" in raw else None,
         profile_grades=tuple((name, Grade(g)) for name, g in raw.get("profiles", {}).items()),
     )

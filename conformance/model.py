@@ -192,6 +192,7 @@ class Expectation:
     representation: str = "identity"  # which learned form bytes compare to: identity | gzip
     etag_distinct: bool = False  # ETag differs from the identity form's, or is weak
     single_fields: bool = False  # no non-list field (Date, ETag, …) sent twice (§5.3)
+    header_tokens: tuple[tuple[str, str], ...] = ()  # field's comma list holds this token
     grade_if_capable: Grade | None = None
     profile_grades: tuple[tuple[str, Grade], ...] = ()
 

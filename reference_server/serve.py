@@ -29,6 +29,9 @@ class _QuietRequestHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
+    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass  # e.g. "code 431, message Line too long" for the DoS probes: already in the answer
+
 
 @contextmanager
 def serve_in_thread(

@@ -121,8 +121,9 @@ def test_status_outside_every_branch_fails_and_lists_the_acceptable_ones() -> No
     verdict = run(SINGLE, exchange(416, {"Content-Range": f"bytes */{LENGTH}"}, b""))
     assert verdict.grade is Grade.FAIL
     (finding,) = [f for f in verdict.findings if f.check == "status"]
-    assert "206 (partial)" in finding.message
-    assert "200 (ignored)" in finding.message
+    assert "no branch of this case allows" in finding.message
+    assert "206 (partial)" in (finding.expected or "")
+    assert "200 (ignored)" in (finding.expected or "")
 
 
 def test_server_error_says_it_is_never_acceptable() -> None:
@@ -437,8 +438,10 @@ def test_serving_overlapping_parts_many_times_warns_about_amplification() -> Non
 
 def test_a_field_sent_twice_that_is_not_a_list_fails_where_audited() -> None:
     body = BODY[0:10]
-    headers = [*partial_headers(f"bytes 0-9/{LENGTH}", body).items(),
-               ("Date", "Tue, 02 Jan 2024 00:00:00 GMT")]
+    headers = [
+        *partial_headers(f"bytes 0-9/{LENGTH}", body).items(),
+        ("Date", "Tue, 02 Jan 2024 00:00:00 GMT"),
+    ]
     assert run(SINGLE, exchange(206, headers, body)).grade is Grade.PASS  # not every case
     audited = make_case("bytes=0-9", partial((0, 9)) + "        single_fields: true\n")
     verdict = run(audited, exchange(206, headers, body))

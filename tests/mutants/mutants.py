@@ -663,6 +663,13 @@ class IgnoreMultiRange(Mutant):
             environ.pop("HTTP_RANGE")
 
 
+def _span(content_range: str | None) -> tuple[int, int]:
+    """first and last of a satisfied `bytes first-last/length`."""
+    match = _SATISFIED.fullmatch(content_range or "")
+    assert match is not None, f"not a satisfied Content-Range: {content_range!r}"
+    return int(match.group(1)), int(match.group(2))
+
+
 class OverlapNotCoalesced(Mutant):
     """Overlapping ranges each sent as asked, the shared octets twice, where the reference
     coalesces them (RFC 9110 §15.3.7.2 MAY either way), as nginx, Caddy, Go and CherryPy do.
@@ -679,14 +686,12 @@ class OverlapNotCoalesced(Mutant):
         specs = [s.strip(" \t") for s in value.partition("=")[2].split(",") if s.strip(" \t")]
         answers = [_subrequest(self.app, environ, HTTP_RANGE=f"bytes={s}") for s in specs]
         answers = [a for a in answers if a.single_part_206]
-        spans = [
-            tuple(int(n) for n in _SATISFIED.fullmatch(a.header("Content-Range") or "").groups())
-            for a in answers
-        ]  # type: ignore[union-attr]
+        spans = [_span(a.header("Content-Range")) for a in answers]
         if not any(
             i < j and a[0] <= b[1] and b[0] <= a[1]
-            for i, a in enumerate(spans) for j, b in enumerate(spans)
-        ):  # fmt: skip
+            for i, a in enumerate(spans)
+            for j, b in enumerate(spans)
+        ):
             return
         boundary = secrets.token_hex(16)
         per_part = ("Content-Type", "Content-Encoding", "Content-Range")
