@@ -75,8 +75,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = build_parser().parse_args(arguments)
     try:
         settings = resolve(vars(args), args.url)
-        for url in settings.urls.values():
-            check_url(url)
+        if settings.target_app is None:
+            for url in settings.urls.values():
+                check_url(url)
         cases = load_cases(args.cases or [bundled_cases_dir()])
         if args.explain:
             return _explain(cases, args.explain, stream)
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             )
         return EXIT_OK
     try:
-        with _target(settings) as (target, bundled):
+        with _target(vars(args), settings) as (target, bundled):
             return _run(cases, target, settings, Console(stream, quiet=args.quiet), bundled)
     except TargetError as error:
         print(f"range-conformance: {error}", file=sys.stderr)
@@ -116,9 +117,14 @@ def _explain(cases: list[Case], wanted: str, stream: TextIO) -> int:
 
 
 @contextlib.contextmanager
-def _target(settings: Settings) -> Iterator[tuple[Target, bool]]:
-    """The user's URL, or the bundled reference server started in-process for this run."""
+def _target(values: dict[str, object], settings: Settings) -> Iterator[tuple[Target, bool]]:
+    """The user's URL, their WSGI app served in-process, or the bundled reference server."""
     with Client(settings.client) as client, contextlib.ExitStack() as stack:
+        if settings.target_app:
+            from .app_server import load_wsgi_app, serve_wsgi
+
+            base_url = stack.enter_context(serve_wsgi(load_wsgi_app(settings.target_app)))
+            settings = resolve({**values, "app_base_url": base_url}, settings.urls.get("main"))
         urls, oracle = dict(settings.urls), dict(settings.oracle_files)
         bundled = "main" not in urls
         if bundled:

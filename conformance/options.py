@@ -46,6 +46,9 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
+    Option("target_app", "serve this WSGI app (MODULE:APP or MODULE:factory()) on a free "
+           "loopback port for the run; the target and --resource values are then paths",
+           metavar="MODULE:APP", pytest_flag="--target-app"),
     Option("profile", "rfc: RFC 9110 as written (default); strict: SHOULD fails too; "
            "media: what browsers and players need to seek", choices=PROFILES),
     Option("resource", f"URL for another resource role ({', '.join(ROLES[1:])}); repeatable",
@@ -98,6 +101,7 @@ class Settings:
     sections: tuple[str, ...] = ()
     fail_on: str = "fail"
     reports: dict[str, Path] = field(default_factory=dict)  # kind → path
+    target_app: str | None = None
 
 
 def add_cli_options(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +147,7 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         return default if value in (None, []) else value
 
     urls: dict[str, str] = {}
-    main = target or file_values.get("url")
+    main = target or file_values.get("url") or ("/" if pick("target_app") else None)
     if main:
         urls["main"] = str(main)
     urls.update(_pairs(file_values.get("resource", []), "resource", default_role=None))
@@ -171,6 +175,10 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         proxy=pick("proxy"),
         proxy_from_env=bool(pick("proxy_from_env", False)),
     )
+    if pick("target_app"):
+        base = str(values.get("app_base_url") or "")
+        urls = {role: base + "/" + url.lstrip("/") if url.startswith("/") else url
+                for role, url in urls.items()}  # fmt: skip
     reports: dict[str, Path] = {}
     if pick("report_dir"):
         directory = Path(pick("report_dir"))
@@ -197,6 +205,7 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         sections=tuple(pick("section", [])),
         fail_on=str(pick("fail_on", "fail")),
         reports=reports,
+        target_app=pick("target_app"),
     )
 
 

@@ -61,15 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="resource to check (a path with --target-app); with no paths given, "
         "runs the bundled cases",
     )
-    group.addoption(
-        "--target-app",
-        dest="range_target_app",
-        metavar="MODULE:APP",
-        help="serve this WSGI app (e.g. myproject.wsgi:application) on a free "
-        "loopback port for the run and check it; --target is then a path",
-    )
     parser.addini("range_target", "default for --target")
-    parser.addini("range_target_app", "default for --target-app")
     add_plugin_options(group, parser.addini)
 
 
@@ -93,8 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "markers", f"{level}: range case of requirement level {level.upper()}"
         )
     target = config.getoption("range_target") or config.getini("range_target") or None
-    app_spec = config.getoption("range_target_app") or config.getini("range_target_app") or None
     values = _values(config)
+    app_spec = values.get("target_app")
     if not target and not app_spec and not values.get("targets"):
         return
     from .errors import TargetError
@@ -106,8 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
         if app_spec:
             from .app_server import load_wsgi_app, serve_wsgi
 
-            base_url = stack.enter_context(serve_wsgi(load_wsgi_app(str(app_spec))))
-            target = base_url + "/" + str(target or "").lstrip("/")
+            values["app_base_url"] = stack.enter_context(serve_wsgi(load_wsgi_app(str(app_spec))))
         settings = resolve(values, str(target) if target else None)
         if "main" not in settings.urls:
             raise TargetError("no target URL: pass --target URL")
