@@ -7,6 +7,8 @@ same server the app's developers use locally.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,8 @@ def load_wsgi_app(spec: str) -> WSGIApp:
     module_name, colon, attribute = spec.partition(":")
     if not colon or not module_name or not attribute:
         raise TargetError(f"--target-app {spec!r}: write MODULE:APP, e.g. myproject.wsgi:app")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as gunicorn and flask run do: the app lives here
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

@@ -8,20 +8,15 @@ these sets must be updated with it).
 
 from __future__ import annotations
 
-import io
-import os
-from importlib.metadata import version
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
-import flask
 import pytest
-from flask import Flask, abort, redirect, request
-from flask.typing import ResponseReturnValue
-from werkzeug.security import safe_join
 
 from conformance.model import Grade, Result
 from conformance.render import render_failure
+from examples.flask_send_file_app import create_app as send_file_app
 
 SuiteRunner = Callable[..., dict[str, Result]]
 
@@ -48,44 +43,6 @@ SEND_FILE_WARNS = {
     "MTH-01", "MTH-02", "MTH-03",  # HEAD + Range answered 206/416 instead of 200
     "PRE-06", "PRE-21",  # If-Modified-Since not modified + Range → 206 instead of 304
 }  # fmt: skip
-
-
-def send_file_app(files_dir: Path) -> Flask:
-    """The fixture directory behind `flask.send_file(path, conditional=True)`, at the reference
-    server's paths. /weak and /dynamic go through the same `make_conditional` call send_file
-    makes, with a weak ETag and with no validators."""
-    app = Flask(__name__)
-
-    def resolve(name: str) -> str:
-        path = safe_join(os.fspath(files_dir), name)
-        if path is None or not os.path.isfile(path):
-            abort(404)
-        return path
-
-    @app.route("/files/<path:name>", methods=["GET", "HEAD"])
-    def files(name: str) -> ResponseReturnValue:
-        return flask.send_file(resolve(name), conditional=True)
-
-    @app.route("/weak/<path:name>", methods=["GET", "HEAD"])
-    def weak(name: str) -> ResponseReturnValue:
-        path = resolve(name)
-        size = os.path.getsize(path)
-        response = flask.send_file(path, conditional=False, etag=False)
-        response.set_etag(f"sf-{int(os.path.getmtime(path))}-{size}", weak=True)
-        return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
-
-    @app.route("/dynamic/<path:name>", methods=["GET", "HEAD"])
-    def dynamic(name: str) -> ResponseReturnValue:
-        data = Path(resolve(name)).read_bytes()
-        return flask.send_file(
-            io.BytesIO(data), mimetype="application/octet-stream", conditional=True, etag=False
-        )
-
-    @app.route("/redirect/<path:name>", methods=["GET", "HEAD"])
-    def moved(name: str) -> ResponseReturnValue:
-        return redirect(f"/files/{name}", 301)
-
-    return app
 
 
 @pytest.fixture(scope="module")
