@@ -13,6 +13,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="case files or folders (default: the bundled cases)",
     )
+    parser.add_argument(
+        "-j",
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N cases at a time (verdicts do not change; default 1)",
+    )
     parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
     parser.add_argument("--explain", metavar="ID", help="show what a case sends and accepts")
     parser.add_argument("-q", "--quiet", action="store_true", help="only problems and the summary")
@@ -101,7 +110,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_OK
     try:
         with _target(vars(args), settings) as (target, bundled):
-            return _run(cases, target, settings, Console(stream, quiet=args.quiet), bundled)
+            console = Console(stream, quiet=args.quiet)
+            return _run(cases, target, settings, console, bundled, max(1, args.workers))
     except TargetError as error:
         print(f"range-conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -134,11 +144,20 @@ def _target(values: dict[str, object], settings: Settings) -> Iterator[tuple[Tar
             server = stack.enter_context(serve_bundled())
             urls = {**server.urls, **urls}
             oracle = {**server.files, **oracle}
-        yield Target(urls, client, oracle), bundled
+        target = Target(urls, client, oracle, settings.oracle_mode)
+        try:
+            yield target, bundled
+        finally:
+            target.close()
 
 
 def _run(
-    cases: list[Case], target: Target, settings: Settings, console: Console, bundled: bool
+    cases: list[Case],
+    target: Target,
+    settings: Settings,
+    console: Console,
+    bundled: bool,
+    workers: int = 1,
 ) -> int:
     started = time.monotonic()
     where = target.urls["main"] + ("  (bundled reference server)" if bundled else "")
@@ -147,11 +166,11 @@ def _run(
         f"{settings.profile}, target {where}"
     )
     results: list[Result] = []
-    for number, case in enumerate(cases):
-        console.started(case, number, len(cases))
-        result = run_case(case, target, profile=settings.profile)
+    for number, result in enumerate(run_all(cases, target, settings.profile, workers)):
         results.append(result)
         console.finished(result)
+        if number + 1 < len(cases):
+            console.started(cases[number + 1], number + 1, len(cases))
     duration = time.monotonic() - started
     for result in results:
         if result.verdict.grade in SHOWN_IN_DETAIL:
@@ -161,11 +180,24 @@ def _run(
         console.say(line)
     if settings.reports:
         report = build_json_report(
-            results, target=target.urls, profile=settings.profile, duration=duration
-        )
+            results, target=target.urls, profile=settings.profile, duration=duration,
+            oracles=target.oracles(),
+        )  # fmt: skip
         for kind, path in write_reports(report, settings.reports).items():
             console.say(f"{kind} report: {path}")
     return EXIT_NONCONFORMANT if failed(results, settings.fail_on) else EXIT_OK
+
+
+def run_all(cases: list[Case], target: Target, profile: str, workers: int) -> Iterator[Result]:
+    """Results in case order; with workers > 1, cases run concurrently (each case's own requests
+    stay in order, and probes that need a fresh connection open one)."""
+    if workers == 1:
+        for case in cases:
+            yield run_case(case, target, profile=profile)
+        return
+    target.resource("main")  # learn once, before the threads race to it
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(lambda case: run_case(case, target, profile=profile), cases)
 
 
 def failed(results: Sequence[Result], fail_on: str) -> bool:

@@ -46,6 +46,25 @@ def case_schema() -> dict[str, Any]:
     return schema
 
 
+@cache
+def case_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(case_schema())
+
+
+# libyaml's loader when PyYAML has it: the same safe subset, several times faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """One pass: the node tree (for line numbers) and the plain data built from it."""
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
 def bundled_cases_dir() -> Path:
     """Where the bundled case files are: in a wheel, an editable install and a checkout alike."""
     package = Path(str(resources.files("conformance")))
@@ -101,15 +120,14 @@ def load_case_file(path: Path) -> list[Case]:
 def load_cases_text(text: str, source: Path) -> list[Case]:
     """Parse, validate and build the cases of one file's text."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error)
         raise CaseFileError([f"{source}:{line}: $: invalid YAML: {problem}"]) from None
     lines = _line_index(node) if node is not None else {}
-    validator = jsonschema.Draft202012Validator(case_schema())
+    validator = case_validator()
     errors = sorted(validator.iter_errors(data), key=lambda e: (_line(lines, e.path), e.json_path))
     problems = [
         f"{source}:{_line(lines, error.path)}: {error.json_path}: {_message(error)}"

@@ -57,6 +57,9 @@ OPTIONS: tuple[Option, ...] = (
            "oracle files", metavar="FILE"),
     Option("oracle_file", "local copy of a resource's octets to compare against; repeatable",
            kind="list", metavar="[ROLE=]PATH"),
+    Option("oracle", "where large representations' octets come from: auto (in memory when small, "
+           "else cross-checked windows) or full (download once to a temporary file)",
+           choices=("auto", "full")),
     Option("header", "extra request header for every request; repeatable", kind="list",
            metavar="'NAME: VALUE'", cli_short="-H"),
     Option("timeout", "read timeout per request, seconds (default 10)", kind="float"),
@@ -102,6 +105,7 @@ class Settings:
     fail_on: str = "fail"
     reports: dict[str, Path] = field(default_factory=dict)  # kind → path
     target_app: str | None = None
+    oracle_mode: str = "auto"
 
 
 def add_cli_options(parser: argparse.ArgumentParser) -> None:
@@ -206,6 +210,7 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         fail_on=str(pick("fail_on", "fail")),
         reports=reports,
         target_app=pick("target_app"),
+        oracle_mode=str(pick("oracle", "auto")),
     )
 
 

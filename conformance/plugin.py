@@ -40,7 +40,10 @@ class _State:
             from .target import Target
 
             client = self.stack.enter_context(Client(self.settings.client))
-            self.target = Target(self.settings.urls, client, self.settings.oracle_files)
+            self.target = Target(
+                self.settings.urls, client, self.settings.oracle_files, self.settings.oracle_mode
+            )
+            self.stack.callback(self.target.close)
         return self.target
 
     def close(self) -> None:
@@ -245,6 +248,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             target=settings.urls,
             profile=settings.profile,
             duration=time.monotonic() - state.started,
+            oracles=state.target.oracles() if state.target else None,
         )
         for kind, path in write_reports(report, settings.reports).items():
             terminalreporter.write_line(f"range-conformance: {kind} report written to {path}")

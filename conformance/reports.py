@@ -30,6 +30,7 @@ def build_json_report(
     target: dict[str, str],
     profile: str,
     duration: float,
+    oracles: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA_ID,
@@ -38,6 +39,7 @@ def build_json_report(
         "profile": profile,
         "duration_seconds": round(duration, 3),
         "counts": counts(results),
+        "oracles": dict(oracles or {}),
         "results": [_result(result) for result in results],
     }
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import email.utils
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from .client import Client
 from .errors import TargetError
 from .model import Exchange
+from .oracle import BytesOracle, FileOracle, Oracle, WindowOracle, stream_to_file
 
 ROLES = (
     "main", "r10000", "one", "empty", "text", "gzip", "large",
@@ -43,72 +43,8 @@ ROLE_HELP = {
 VARIANT_HEADERS = {"identity": [], "gzip": [("Accept-Encoding", "gzip")]}
 
 IN_MEMORY_LIMIT = 32 * 1024 * 1024
-WINDOW_MARGIN = 16
-
-
-class Oracle(Protocol):
-    """The representation's true bytes, window by window."""
-
-    description: str
-
-    def read(self, first: int, last: int) -> bytes: ...
-
-
-@dataclass
-class BytesOracle:
-    body: bytes
-    description: str = "full body in memory"
-
-    def read(self, first: int, last: int) -> bytes:
-        return self.body[first : last + 1]
-
-
-@dataclass
-class FileOracle:
-    path: Path
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        self.description = f"local file {self.path}"
-
-    def read(self, first: int, last: int) -> bytes:
-        with self.path.open("rb") as handle:
-            handle.seek(first)
-            return handle.read(last - first + 1)
-
-
-@dataclass
-class WindowOracle:
-    """Fetch each window with a wider range than any case asks for, and cache it."""
-
-    client: Client
-    url: str
-    length: int
-    description: str = "windows fetched on demand"
-    cache: dict[tuple[int, int], bytes] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def read(self, first: int, last: int) -> bytes:
-        if (first, last) in self.cache:
-            return self.cache[(first, last)]
-        low = max(0, first - WINDOW_MARGIN)
-        high = min(self.length - 1, last + WINDOW_MARGIN)
-        size = high - low + 1
-        exchange = self.client.send(
-            "GET", self.url, [("Range", f"bytes={low}-{high}")], cap=size + 1
-        )
-        expected = f"bytes {low}-{high}/{self.length}"
-        if exchange.status != 206 or exchange.header("Content-Range") != expected:
-            raise TargetError(
-                f"cannot read octets {first}-{last} of {self.url} to compare against: "
-                f"'Range: bytes={low}-{high}' got {exchange.status} "
-                f"{exchange.header('Content-Range') or exchange.error or ''}. "
-                f"Give a local copy with --oracle-file."
-            )
-        window = exchange.body[first - low : last - low + 1]
-        with self.lock:
-            self.cache[(first, last)] = window
-        return window
+ORACLE_MODES = ("auto", "full")
+PREFIX_CHECK = 64 * 1024  # octets of a large 200 compared with --oracle-file
 
 
 @dataclass(frozen=True)
@@ -122,6 +58,7 @@ class Resource:
     length: int | None
     oracle: Oracle | None
     error: str | None = None
+    learned_octets: int = 0
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -176,6 +113,7 @@ class Target:
         urls: dict[str, str],
         client: Client,
         oracle_files: dict[str, Path] | None = None,
+        oracle_mode: str = "auto",
     ) -> None:
         for role, url in urls.items():
             if role not in ROLES:
@@ -186,6 +124,7 @@ class Target:
         self.urls = dict(urls)
         self.client = client
         self.oracle_files = dict(oracle_files or {})
+        self.oracle_mode = oracle_mode
         self._learned: dict[str, Resource] = {}
         self._capable: bool | None = None
         self._lock = threading.Lock()
@@ -203,9 +142,28 @@ class Target:
             if key not in self._learned:
                 oracle = self.oracle_files.get(role) if form == "identity" else None
                 self._learned[key] = learn(
-                    self.client, role, self.urls[role], oracle, VARIANT_HEADERS[form]
-                )
+                    self.client, role, self.urls[role], oracle, VARIANT_HEADERS[form],
+                    mode=self.oracle_mode,
+                )  # fmt: skip
             return self._learned[key]
+
+    def oracles(self) -> dict[str, str]:
+        """Which oracle each learned resource used, for the report."""
+        with self._lock:
+            return {key: r.oracle.description for key, r in self._learned.items() if r.oracle}
+
+    def octets_fetched(self) -> int:
+        """Octets downloaded to learn the resources and fetch oracle windows."""
+        with self._lock:
+            return sum(r.learned_octets + (r.oracle.octets_fetched if r.oracle else 0)
+                       for r in self._learned.values())  # fmt: skip
+
+    def close(self) -> None:
+        """Remove what `--oracle full` downloaded."""
+        with self._lock:
+            for resource in self._learned.values():
+                if isinstance(resource.oracle, FileOracle) and resource.oracle.temporary:
+                    resource.oracle.path.unlink(missing_ok=True)
 
     @property
     def range_capable(self) -> bool | None:
@@ -223,9 +181,24 @@ def learn(
     url: str,
     oracle_file: Path | None,
     headers: list[tuple[str, str]] | None = None,
+    *,
+    mode: str = "auto",
 ) -> Resource:
     """GET the resource once: status, headers, length and an oracle for its bytes."""
     exchange = client.send("GET", url, headers or [], cap=IN_MEMORY_LIMIT, whole_or_nothing=True)
+    resource = _learn(client, role, url, oracle_file, headers or [], mode, exchange)
+    return replace(resource, learned_octets=len(exchange.body))
+
+
+def _learn(
+    client: Client,
+    role: str,
+    url: str,
+    oracle_file: Path | None,
+    headers: list[tuple[str, str]],
+    mode: str,
+    exchange: Exchange,
+) -> Resource:
     if exchange.error is not None:
         return Resource(role, url, None, (), None, None, error=exchange.error)
     declared = _content_length(exchange)
@@ -241,7 +214,11 @@ def learn(
                 f"--oracle-file {oracle_file} has {size} octets "
                 f"but the server declares Content-Length: {declared}",
             )
-        return Resource(role, url, 200, exchange.headers, size, FileOracle(oracle_file))
+        oracle = FileOracle(oracle_file)
+        problem = _disagreement(client, url, oracle, size, exchange)
+        if problem is not None:
+            return _broken(role, url, exchange, problem)
+        return Resource(role, url, 200, exchange.headers, size, oracle)
     if not exchange.body_capped:
         if declared is not None and declared != len(exchange.body):
             return _broken(
@@ -259,8 +236,41 @@ def learn(
             exchange,
             "larger than 32 MiB and no Content-Length: give its size and bytes with --oracle-file",
         )
+    if mode == "full":
+        try:
+            streamed = stream_to_file(client, url, headers, declared)
+        except TargetError as error:
+            return _broken(role, url, exchange, str(error))
+        return Resource(role, url, 200, exchange.headers, declared, streamed)
     return Resource(role, url, 200, exchange.headers, declared,
                     WindowOracle(client, url, declared))  # fmt: skip
+
+
+def _disagreement(
+    client: Client, url: str, oracle: FileOracle, size: int, exchange: Exchange
+) -> str | None:
+    """Check the local copy against the plain 200 (never a 206, which is what is on trial)."""
+    body = exchange.body
+    if exchange.body_capped or not body:
+        prefix = client.send("GET", url, [], cap=PREFIX_CHECK)
+        body = prefix.body if prefix.error is None and prefix.status == 200 else b""
+    if body and body != oracle.read(0, len(body) - 1):
+        return (f"--oracle-file {oracle.path} differs from the 200 that {url} serves "
+                f"in its first {len(body)} octets: is it the same version?")
+    return None
+    windows = WindowOracle(client, url, size)
+    for first in sorted({0, max(0, size - 4096)}):
+        last = min(size - 1, first + 4095)
+        try:
+            served = windows.read(first, last)
+        except TargetError:
+            return None  # the server does not serve ranges: the file stays the only truth
+        if served != oracle.read(first, last):
+            return (
+                f"--oracle-file {oracle.path} differs from what {url} serves at octets "
+                f"{first}-{last}: is it the same version?"
+            )
+    return None
 
 
 def _broken(role: str, url: str, exchange: Exchange, why: str) -> Resource:

@@ -1,4 +1,6 @@
-"""`python -m reference_server [DIR] [--host H] [--port P]`: serve DIR (default: the fixtures)."""
+"""`python -m reference_server [DIR] [--host H] [--port P] [--server S]`: serve DIR (default:
+the fixtures) with Werkzeug's development server, or with gunicorn or waitress (`--server`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +11,14 @@ from werkzeug.serving import make_server
 
 from .app import create_app
 from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
+from .production import SERVERS, ServerOptions, default_options, serve_production
+
+
+def _announce(directory: Path, base_url: str, bundled: bool) -> None:
+    print(f"Serving {directory} at {base_url}/files/", flush=True)
+    if bundled:
+        for role, path in FIXTURE_ROLES.items():
+            print(f"  {role:<9} {base_url}{path}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,19 +26,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reference_server", description=__doc__)
     parser.add_argument("directory", nargs="?", type=Path, help="directory to serve")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument(
+        "--server",
+        choices=("werkzeug", *SERVERS),
+        default="werkzeug",
+        help="werkzeug: the development server (default); gunicorn: production, zero-copy "
+        "single ranges (POSIX); waitress: production, pure Python",
+    )
+    defaults = default_options()
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn")
+    parser.add_argument("--threads", type=int, default=defaults.threads, help="per worker")
     args = parser.parse_args(argv)
     bundled = args.directory is None
     directory = build_fixtures(default_fixtures_dir()) if bundled else args.directory
     if not directory.is_dir():
         parser.error(f"not a directory: {directory}")
+    if args.server != "werkzeug":
+        serve_production(
+            create_app(directory),
+            args.host,
+            args.port,
+            server=args.server,
+            options=ServerOptions(workers=args.workers, threads=args.threads),
+            ready=lambda base_url: _announce(directory, base_url, bundled),
+        )
+        return 0
     server = make_server(args.host, args.port, create_app(directory), threaded=True)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    base_url = f"http://{host}:{server.server_port}"
-    print(f"Serving {directory} at {base_url}/files/", flush=True)
-    if bundled:
-        for role, path in FIXTURE_ROLES.items():
-            print(f"  {role:<9} {base_url}{path}", flush=True)
+    _announce(directory, f"http://{host}:{server.server_port}", bundled)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -18,12 +18,17 @@ from .send import send_file_ranged
 __all__ = ["create_app", "create_blueprint"]
 
 _METHODS = ["GET", "HEAD"]
+# No slash merging: "/files//etc/passwd" must be a 404 of its own, not a redirect that rewrites
+# an absolute path into a relative one inside the directory.
+_RULE_OPTIONS = {"methods": _METHODS, "merge_slashes": False}
 
 
 def _resolve(files_dir: Path, name: str) -> str:
     """The regular file `name` names inside `files_dir`, or abort with 404."""
     if "\x00" in name or "\\" in name:
         abort(404)  # never handed to the OS: NUL raises there, backslash is a Windows separator
+    if name.endswith("/"):
+        abort(404)  # "r1000.bin/" names a directory, which a regular file is not (POSIX)
     joined = safe_join(os.fspath(files_dir), name)
     if joined is None:
         abort(404)
@@ -39,21 +44,22 @@ def create_blueprint(files_dir: Path, name: str = "reference_server") -> Bluepri
     """A blueprint serving `files_dir`, to mount in any Flask app (optionally under a prefix)."""
     blueprint = Blueprint(name, __name__)
 
-    @blueprint.route("/files/<path:name>", methods=_METHODS)
+    @blueprint.route("/files/<path:name>", **_RULE_OPTIONS)
     def files(name: str) -> Response:
         return send_file_ranged(_resolve(files_dir, name))
 
-    @blueprint.route("/weak/<path:name>", methods=_METHODS)
+    @blueprint.route("/weak/<path:name>", **_RULE_OPTIONS)
     def weak(name: str) -> Response:
         return send_file_ranged(_resolve(files_dir, name), weak_etag=True)
 
-    @blueprint.route("/dynamic/<path:name>", methods=_METHODS)
+    @blueprint.route("/dynamic/<path:name>", **_RULE_OPTIONS)
     def dynamic(name: str) -> Response:
         # Like generated content: no validator, so If-Range can never match (RFC 9110 §13.1.5).
         return send_file_ranged(_resolve(files_dir, name), etag=False, last_modified=False)
 
-    @blueprint.route("/redirect/<path:name>", methods=_METHODS)
+    @blueprint.route("/redirect/<path:name>", **_RULE_OPTIONS)
     def moved(name: str) -> Response:
+        _resolve(files_dir, name)  # only point at what exists: no Location with "../" in it
         return redirect(url_for(".files", name=name), 301)  # type: ignore[return-value]
 
     return blueprint

@@ -14,6 +14,9 @@ __all__ = ["EntityTag", "parse_entity_tag", "parse_entity_tag_list", "strong_mat
 # entity-tag = [ weak ] opaque-tag ; weak = %s"W/" ; opaque-tag = DQUOTE *etagc DQUOTE
 # etagc = %x21 / %x23-7E / obs-text   (header text arrives latin-1 decoded, so obs-text is 80-FF)
 _ENTITY_TAG = re.compile(r'(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)"')
+# After a tag: OWS, then a comma or the end. Matched in place, never by slicing the rest off,
+# so a 64 KB list of tags costs linear time, not quadratic.
+_AFTER_TAG = re.compile(r"[ \t]*(?:,|\Z)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +56,9 @@ def parse_entity_tag_list(value: str) -> Literal["*"] | tuple[EntityTag, ...] | 
         if match is None:
             return None
         tags.append(EntityTag(match["opaque"], weak=match["weak"] is not None))
-        position = match.end()
-        rest = text[position:].lstrip(" \t")
-        if rest and not rest.startswith(","):  # two tags must be separated by a comma
+        if _AFTER_TAG.match(text, match.end()) is None:  # tags must be separated by a comma
             return None
+        position = match.end()
     return tuple(tags) if tags else None
 
 

@@ -14,8 +14,12 @@ from .dates import parse_http_date
 from .etags import EntityTag, parse_entity_tag, strong_match
 
 __all__ = [
+    "AMPLIFICATION_LIMIT",
+    "COALESCE_GAP",
     "MAX_OVERLAPPING",
     "MAX_RANGES",
+    "MULTIPART_PART_OVERHEAD",
+    "MULTIPART_TAIL_OVERHEAD",
     "ByteRange",
     "Ignore",
     "IntRange",
@@ -27,11 +31,23 @@ __all__ = [
     "coalesce",
     "evaluate_range",
     "if_range_matches",
+    "multipart_size_bound",
     "parse_range",
 ]
 
 MAX_RANGES = 100  # RFC 9110 §14.2, §17.15: a server may ignore "many small ranges"
 MAX_OVERLAPPING = 2  # RFC 9110 §14.2: ... or "more than two overlapping ranges"
+
+# §17.15 (CVE-2011-3192): a 206 never costs more than AMPLIFICATION_LIMIT times the
+# representation, multipart framing included. An upper bound on the framing of one part besides
+# its three numbers: CRLF "--" boundary(32) CRLF, the part's Content-Type (and Content-Encoding)
+# lines when the type is at most 55 characters, "Content-Range: bytes " "-" "/" CRLF, CRLF.
+AMPLIFICATION_LIMIT = 2
+MULTIPART_PART_OVERHEAD = 160
+MULTIPART_TAIL_OVERHEAD = 64  # CRLF "--" boundary "--" CRLF is 40
+# Ranges fewer than this many octets apart may be coalesced (§15.3.7.2): such a gap costs less
+# than the delimiter and fields a separate part would carry (the harness allows the same).
+COALESCE_GAP = 80
 
 # Beyond this many significant digits a position exceeds any length we could serve; clamping
 # there keeps int() (whose default limit is 4300 digits) away from hostile numerals (§17.5).
@@ -175,15 +191,21 @@ def _count_overlapping(ranges: list[ByteRange]) -> int:
     )
 
 
-def coalesce(ranges: list[ByteRange] | tuple[ByteRange, ...]) -> tuple[ByteRange, ...]:
+def coalesce(
+    ranges: list[ByteRange] | tuple[ByteRange, ...], gap: int = 0
+) -> tuple[ByteRange, ...]:
     """Merge overlapping or adjacent ranges (§15.3.7.2 MAY); otherwise keep request order.
 
+    With `gap`, ranges at most `gap` octets apart are merged too (the gap is then sent).
     A merged range sits where its earliest member was requested (§15.3.7.2 SHOULD keep order).
     """
+    reach = 1 + max(gap, 0)
     merged: list[ByteRange] = []
     for current in ranges:
         touching = [
-            m for m in merged if m.first <= current.last + 1 and current.first <= m.last + 1
+            m
+            for m in merged
+            if m.first <= current.last + reach and current.first <= m.last + reach
         ]
         if not touching:
             merged.append(current)
@@ -200,8 +222,24 @@ def coalesce(ranges: list[ByteRange] | tuple[ByteRange, ...]) -> tuple[ByteRange
     return tuple(merged)
 
 
-def evaluate_range(value: str, length: int) -> RangeResult:
-    """Decide what a GET with `Range: value` gets from a representation of `length` octets."""
+def multipart_size_bound(
+    ranges: tuple[ByteRange, ...], length: int, part_overhead: int = MULTIPART_PART_OVERHEAD
+) -> int:
+    """An upper bound on the octets of a multipart/byteranges body carrying `ranges`."""
+    digits = len(str(length))
+    return MULTIPART_TAIL_OVERHEAD + sum(
+        part_overhead + len(str(r.first)) + len(str(r.last)) + digits + r.length for r in ranges
+    )
+
+
+def evaluate_range(
+    value: str, length: int, *, part_overhead: int = MULTIPART_PART_OVERHEAD
+) -> RangeResult:
+    """Decide what a GET with `Range: value` gets from a representation of `length` octets.
+
+    A 206 is chosen only if its body stays within AMPLIFICATION_LIMIT times `length`, counting
+    `part_overhead` octets of framing per part (pass more when part fields are long).
+    """
     specifier = parse_range(value)
     if specifier is None:
         return Ignore("invalid range specifier")  # §14.2: MAY ignore (chosen) or reject
@@ -221,7 +259,15 @@ def evaluate_range(value: str, length: int) -> RangeResult:
         return Ignore("ranges add up to more than the representation")
     if _count_overlapping(resolved) > MAX_OVERLAPPING:
         return Ignore("more than two overlapping ranges")
-    return Satisfiable(coalesce(resolved))
+    ranges = coalesce(resolved)
+    budget = AMPLIFICATION_LIMIT * length
+    if len(ranges) > 1 and multipart_size_bound(ranges, length, part_overhead) > budget:
+        # Many small parts: their framing would dwarf their data (§17.15). Coalesce across the
+        # small gaps first (fewer, larger parts); if that is still too dear, send it all (200).
+        ranges = coalesce(resolved, COALESCE_GAP - 1)
+        if len(ranges) > 1 and multipart_size_bound(ranges, length, part_overhead) > budget:
+            return Ignore("multipart framing would exceed twice the representation")
+    return Satisfiable(ranges)
 
 
 def if_range_matches(

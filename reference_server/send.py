@@ -57,7 +57,7 @@ class _BoundedReader:
     """A read-only view of `length` octets from a file's current position.
 
     `wsgi.file_wrapper` reads to EOF, so a sub-range needs an object that ends early. It has no
-    fileno() on purpose: a server doing sendfile() on the raw descriptor would overrun the range.
+    fileno(): a server doing sendfile() on the raw descriptor up to EOF would overrun the range.
     """
 
     def __init__(self, file: BinaryIO, length: int) -> None:
@@ -73,6 +73,45 @@ class _BoundedReader:
 
     def close(self) -> None:
         self._file.close()
+
+
+class _SendfileRange(_BoundedReader):
+    """A _BoundedReader that also offers its descriptor, positioned at the range's first octet.
+
+    Only for servers that sendfile() exactly Content-Length octets from the descriptor's current
+    offset (gunicorn): the range then goes from the page cache to the socket without a copy.
+    If the server cannot sendfile (TLS, --no-sendfile) it reads, and reads stop at the range's
+    end. `seek` keeps `socket.sendfile`'s read fallback and its final seek consistent.
+    """
+
+    def __init__(self, file: BinaryIO, first: int, length: int) -> None:
+        super().__init__(file, length)
+        self._end = first + length
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence != os.SEEK_SET:
+            raise OSError("only absolute seeks within the range")
+        position = self._file.seek(min(offset, self._end))
+        self._remaining = max(0, self._end - position)
+        return position
+
+
+# How each known server's `wsgi.file_wrapper` treats a file positioned mid-way, by the module
+# that defines it (checked in each server's source):
+#   gunicorn.http.wsgi.FileWrapper: sendfile() of Content-Length octets from the current offset,
+#     write() clipped at Content-Length otherwise -> a fileno()-capable bounded reader.
+#   waitress.buffers.ReadOnlyFileBasedBuffer: for a seekable file, sends
+#     min(EOF - tell(), Content-Length) from its I/O thread -> the real file, seeked.
+# Any other server gets the real file only for a body that runs to EOF from offset 0.
+_SENDFILE_BY_CONTENT_LENGTH = ("gunicorn.",)
+_SEEKED_FILE_BY_CONTENT_LENGTH = ("waitress.",)
+
+
+def _wrapper_module(file_wrapper: Any) -> str:
+    return (getattr(file_wrapper, "__module__", None) or "") + "."
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +182,20 @@ def _file_body(path: str, part: ByteRange, whole: bool) -> Iterable[bytes]:
     if file_wrapper is None:
         return _stream_slice(path, part)
     file = open(path, "rb")  # noqa: SIM115 - the WSGI server closes it through the wrapper
-    file.seek(part.first)
-    source: BinaryIO | _BoundedReader = file if whole else _BoundedReader(file, part.length)
-    return file_wrapper(source, CHUNK_SIZE)  # type: ignore[no-any-return]
+    try:
+        file.seek(part.first)
+        module = _wrapper_module(file_wrapper)
+        source: BinaryIO | _BoundedReader
+        if whole or module.startswith(_SEEKED_FILE_BY_CONTENT_LENGTH):
+            source = file
+        elif module.startswith(_SENDFILE_BY_CONTENT_LENGTH):
+            source = _SendfileRange(file, part.first, part.length)
+        else:
+            source = _BoundedReader(file, part.length)
+        return file_wrapper(source, CHUNK_SIZE)  # type: ignore[no-any-return]
+    except BaseException:
+        file.close()
+        raise
 
 
 def _stream_multipart(path: str, plan: MultipartPlan) -> Iterator[bytes]:

@@ -1,0 +1,603 @@
+"""Benchmark the reference server against flask.send_file and nginx, side by side.
+
+    python benchmarks/reference_server_bench.py [--runs 5] [--duration 5] [--json out.json]
+
+Every Flask app runs under the same production WSGI server with the same options
+(`reference_server.production.serve_production`: gunicorn, gthread workers), over the same fixture
+directory; nginx serves that directory too when it is installed. The load generator is wrk, with
+a Lua script per workload that sets the Range header. Each round measures every workload on every
+server back to back (the server order rotates between rounds), so the ratios are taken side by
+side; the figures printed are medians over the rounds.
+
+Then 50 concurrent wrk clients ask the reference server for random single ranges and 10-range
+multipart bodies of a 5 GiB sparse file, while the server's resident memory (master + workers)
+is sampled: the peak is reported next to the idle baseline.
+
+Needs wrk (Debian: `apt-get install wrk`), gunicorn, and optionally nginx (`nginx-light`).
+Every process it starts is stopped by its PID before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference_server.fixtures import build_fixtures  # noqa: E402
+from reference_server.production import ServerOptions, serve_production  # noqa: E402
+
+GIB = 1 << 30
+MIB = 1 << 20
+KIB = 1 << 10
+BIG_FILE = "large5gib.bin"
+BIG_SIZE = 5 * GIB
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    path: str
+    range_value: str
+    payload: int  # octets of range data per response
+    multipart: bool = False
+    servers: tuple[str, ...] = ("reference", "send_file", "nginx")
+
+
+def _ranges(starts: list[int], size: int) -> str:
+    return "bytes=" + ",".join(f"{start}-{start + size - 1}" for start in starts)
+
+
+WORKLOADS = (
+    Workload("single 1000 B", "/files/r10000.bin", "bytes=1000-1999", 1000),
+    Workload("single 1 MiB", "/files/large.bin", f"bytes={MIB}-{2 * MIB - 1}", MIB),
+    Workload("single 16 MiB", "/files/large.bin", f"bytes={GIB}-{GIB + 16 * MIB - 1}", 16 * MIB),
+    # multipart of 10 ranges vs one range of the same total size (send_file has no multipart)
+    Workload(
+        "multipart 10x100 B",
+        "/files/r10000.bin",
+        _ranges([i * 1000 for i in range(10)], 100),
+        1000,
+        multipart=True,
+        servers=("reference", "nginx"),
+    ),
+    Workload(
+        "single 640 KiB",
+        "/files/large.bin",
+        f"bytes={GIB}-{GIB + 640 * KIB - 1}",
+        640 * KIB,
+    ),
+    Workload(
+        "multipart 10x64 KiB",
+        "/files/large.bin",
+        _ranges([GIB + i * 100 * MIB for i in range(10)], 64 * KIB),
+        640 * KIB,
+        multipart=True,
+        servers=("reference", "nginx"),
+    ),
+)
+# (multipart workload, single workload of the same total size)
+MULTIPART_PAIRS = (
+    ("multipart 10x100 B", "single 1000 B"),
+    ("multipart 10x64 KiB", "single 640 KiB"),
+)
+
+WRK_SCRIPT = """
+wrk.headers["Range"] = "{range_value}"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {{"requests": %d, "duration_us": %d, "bytes": %.0f, "p50_us": %d, "p99_us": %d, '
+    .. '"socket_errors": %d, "status_errors": %d}}\\n',
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+# 50 clients: odd requests one random 16 MiB range, even ones 10 random 1 MiB ranges (one per
+# tenth of the file, so they never overlap), all over the 5 GiB file.
+MEMORY_SCRIPT = """
+local size = {size}
+local counter = 0
+local path = "{path}"
+setup = function(thread) thread:set("id", counter); counter = counter + 1 end
+init = function(args) math.randomseed(os.time() * 100 + id) end
+local n = 0
+request = function()
+  n = n + 1
+  local value
+  if n % 2 == 1 then
+    local first = math.floor(math.random() * (size - 16 * 1048576))
+    value = string.format("bytes=%.0f-%.0f", first, first + 16 * 1048576 - 1)
+  else
+    local parts = {{}}
+    local slot = size / 10
+    for i = 0, 9 do
+      local first = math.floor(i * slot + math.random() * (slot - 1048576))
+      parts[#parts + 1] = string.format("%.0f-%.0f", first, first + 1048575)
+    end
+    value = "bytes=" .. table.concat(parts, ",")
+  end
+  return wrk.format("GET", path, {{Range = value}})
+end
+"""
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes {workers};
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    default_type application/octet-stream;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /files/ {{ alias {directory}/; }}
+    }}
+}}
+"""
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[str]
+    base_url: str
+    pids_seen: set[int] = field(default_factory=set)
+
+    def tree(self) -> list[int]:
+        """The master and its live children; remembered so stop() can check each one."""
+        pids = [self.process.pid, *_children(self.process.pid)]
+        self.pids_seen.update(pids)
+        return pids
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _read_url(process: subprocess.Popen[str], marker: str, timeout: float = 30) -> str:
+    """The first http:// word of the first stdout line containing `marker`."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    result: list[str] = []
+
+    def reader() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if marker in line:
+                result.extend(word for word in line.split() if word.startswith("http://"))
+                return
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if not result:
+        raise RuntimeError(f"server did not report its URL (exit code {process.poll()})")
+    return result[0].removesuffix("/files/").rstrip("/")
+
+
+def _wait_listening(base_url: str, timeout: float = 30) -> None:
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def start_reference(directory: Path, options: ServerOptions) -> Server:
+    command = [
+        sys.executable, "-m", "reference_server", str(directory), "--server", "gunicorn",
+        "--port", "0", "--workers", str(options.workers), "--threads", str(options.threads),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    server = Server("reference", process, _read_url(process, "Serving"))
+    _wait_listening(server.base_url)
+    return server
+
+
+def start_send_file(directory: Path, options: ServerOptions) -> Server:
+    command = [
+        sys.executable, str(Path(__file__).resolve()), "--child-send-file", str(directory),
+        "--workers", str(options.workers), "--threads", str(options.threads),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    server = Server("send_file", process, _read_url(process, "Serving"))
+    _wait_listening(server.base_url)
+    return server
+
+
+def start_nginx(directory: Path, workers: int, tmp: Path) -> Server | str:
+    """nginx on a free loopback port, config/pid/logs in `tmp`; or why it could not start."""
+    binary = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
+    )
+    if binary is None:
+        return "nginx is not installed (Debian: apt-get install nginx-light)"
+    port = _free_port()
+    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the fixture directory
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(workers=workers, tmp=tmp, user=user, port=port, directory=directory)
+    )
+    process = subprocess.Popen(
+        [binary, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "nginx-error.log")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server = Server("nginx", process, f"http://127.0.0.1:{port}")
+    try:
+        _wait_listening(server.base_url, timeout=10)
+    except OSError:
+        stop(server)
+        return "nginx did not start: " + (tmp / "nginx-error.log").read_text()[-500:]
+    return server
+
+
+def stop(server: Server) -> None:
+    """SIGTERM the master by PID, wait; then make sure every PID it ever had is gone."""
+    server.tree()
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+    for pid in server.pids_seen - {server.process.pid}:
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measurement:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    mb_per_s: float
+
+
+def check_answer(server: Server, workload: Workload) -> None:
+    """One request before timing: a 206 of the expected shape, or the numbers mean nothing."""
+    host, port = server.base_url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", workload.path, headers={"Range": workload.range_value})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    content_type = response.getheader("Content-Type", "")
+    problems = []
+    if response.status != 206:
+        problems.append(f"status {response.status}")
+    if workload.multipart != content_type.startswith("multipart/byteranges"):
+        problems.append(f"Content-Type {content_type}")
+    if not workload.multipart and len(body) != workload.payload:
+        problems.append(f"{len(body)} octets")
+    if problems:
+        raise RuntimeError(f"{server.name} answered {workload.name} wrongly: {problems}")
+
+
+def run_wrk(
+    url: str, script: str, duration: float, connections: int, threads: int, timeout: str = "10s"
+) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
+    try:
+        command = [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={timeout}",
+            "-s", file.name, url,
+        ]  # fmt: skip
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=duration + 60
+        ).stdout
+    finally:
+        os.unlink(file.name)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result: dict[str, float] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def measure(server: Server, workload: Workload, duration: float, connections: int) -> Measurement:
+    script = WRK_SCRIPT.format(range_value=workload.range_value)
+    result = run_wrk(server.base_url + workload.path, script, duration, connections, 1)
+    if result["socket_errors"] or result["status_errors"]:
+        raise RuntimeError(f"{server.name} {workload.name}: errors {result}")
+    seconds = result["duration_us"] / 1e6
+    return Measurement(
+        rps=result["requests"] / seconds,
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        mb_per_s=result["bytes"] / seconds / 1e6,
+    )
+
+
+def rss_kib(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def memory_test(server: Server, duration: float, clients: int) -> dict[str, float]:
+    """Peak RSS (master + workers) while `clients` stream ranges of the 5 GiB file."""
+    samples: list[int] = []
+    stop_sampling = threading.Event()
+
+    def sample() -> None:
+        while not stop_sampling.is_set():
+            samples.append(rss_kib(server.tree()))
+            time.sleep(0.1)
+
+    idle = rss_kib(server.tree())
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    script = MEMORY_SCRIPT.format(size=BIG_SIZE, path="/files/" + BIG_FILE)
+    try:
+        result = run_wrk(server.base_url, script, duration, clients, 2, timeout="60s")
+    finally:
+        stop_sampling.set()
+        sampler.join()
+    if result["socket_errors"] or result["status_errors"]:
+        raise RuntimeError(f"memory test: errors {result}")
+    seconds = result["duration_us"] / 1e6
+    return {
+        "clients": clients,
+        "requests": result["requests"],
+        "gb_served": result["bytes"] / 1e9,
+        "mb_per_s": result["bytes"] / seconds / 1e6,
+        "idle_rss_mib": idle / 1024,
+        "peak_rss_mib": max(samples, default=idle) / 1024,
+        "processes": len(server.tree()),
+    }
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for module in ("gunicorn", "flask", "werkzeug"):
+        with contextlib.suppress(Exception):
+            from importlib.metadata import version
+
+            versions[module] = version(module)
+    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True) if shutil.which(
+        "nginx"
+    ) else None
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    return {
+        "cpu": f"{model}, {os.cpu_count()} logical CPUs",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        **versions,
+        "nginx": (nginx.stderr.strip().split("/")[-1] if nginx else "not installed"),
+        "wrk": (wrk.stdout + wrk.stderr).split()[1] if (wrk.stdout + wrk.stderr).split() else "?",
+    }
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="rounds (medians are over these)")
+    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
+    parser.add_argument("--threads", type=int, default=32, help="threads per gunicorn worker")
+    parser.add_argument("--memory-clients", type=int, default=50)
+    parser.add_argument("--memory-duration", type=float, default=15)
+    parser.add_argument("--no-nginx", action="store_true")
+    parser.add_argument("--json", type=Path, help="write every figure here too")
+    parser.add_argument("--child-send-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    options = ServerOptions(workers=args.workers, threads=args.threads)
+
+    if args.child_send_file is not None:  # the flask.send_file app, under the same server
+        from examples.flask_send_file_app import create_app
+
+        serve_production(create_app(args.child_send_file), "127.0.0.1", 0, options=options)
+        return 0
+
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="range-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        directory = tmp / "files"
+        build_fixtures(directory)
+        with (directory / BIG_FILE).open("wb") as big:
+            big.truncate(BIG_SIZE)  # sparse, like large.bin
+        for path in (tmp, directory):
+            path.chmod(0o755)  # nginx workers read it too
+        servers: dict[str, Server] = {}
+        notes: list[str] = []
+        try:
+            servers["reference"] = start_reference(directory, options)
+            servers["send_file"] = start_send_file(directory, options)
+            if args.no_nginx:
+                notes.append("nginx: skipped (--no-nginx)")
+            else:
+                nginx_dir = tmp / "nginx"
+                nginx_dir.mkdir()
+                started = start_nginx(directory, args.workers, nginx_dir)
+                if isinstance(started, Server):
+                    servers["nginx"] = started
+                else:
+                    notes.append(started)
+            return _run(args, servers, notes)
+        finally:
+            for server in servers.values():
+                stop(server)
+
+
+def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str]) -> int:
+    info = machine()
+    print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()))
+    print(
+        f"load: wrk -t1 -c{args.connections} -d{args.duration}s, {args.runs} rounds; gunicorn "
+        f"gthread {args.workers} workers x {args.threads} threads for both Flask apps; "
+        f"nginx {args.workers} workers, sendfile on"
+    )
+    for note in notes:
+        print("note: " + note)
+    for workload in WORKLOADS:
+        for name in workload.servers:
+            if name in servers:
+                check_answer(servers[name], workload)
+    for server in servers.values():  # warm-up: imports, page cache, keep-alive
+        for workload in WORKLOADS:
+            if server.name in workload.servers:
+                measure(server, workload, 1, args.connections)
+
+    results: dict[str, dict[str, list[Measurement]]] = {w.name: {} for w in WORKLOADS}
+    for round_number in range(args.runs):
+        for workload in WORKLOADS:
+            names = [n for n in workload.servers if n in servers]
+            shift = round_number % len(names)
+            for name in names[shift:] + names[:shift]:
+                figure = measure(servers[name], workload, args.duration, args.connections)
+                results[workload.name].setdefault(name, []).append(figure)
+        print(f"round {round_number + 1}/{args.runs} done", flush=True)
+
+    report: dict[str, object] = {"machine": info, "notes": notes, "args": vars(args) | {
+        "json": str(args.json) if args.json else None, "child_send_file": None}}
+    print()
+    print(f"{'workload':<22}{'server':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'MB/s':>9}")
+    table = {}
+    for workload in WORKLOADS:
+        for name, figures in results[workload.name].items():
+            row = {
+                "rps": _median([f.rps for f in figures]),
+                "p50_ms": _median([f.p50_ms for f in figures]),
+                "p99_ms": _median([f.p99_ms for f in figures]),
+                "mb_per_s": _median([f.mb_per_s for f in figures]),
+            }
+            table[f"{workload.name} / {name}"] = row
+            print(
+                f"{workload.name:<22}{name:<11}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}"
+                f"{row['p99_ms']:>9.2f}{row['mb_per_s']:>9.0f}"
+            )
+    report["medians"] = table
+
+    def ratio(workload: str, top: str, bottom: str, attr: str) -> float:
+        tops, bottoms = results[workload].get(top), results[workload].get(bottom)
+        if not tops or not bottoms:
+            return float("nan")
+        return _median(
+            [getattr(a, attr) / getattr(b, attr) for a, b in zip(tops, bottoms, strict=True)]
+        )
+
+    print("\nratios (median of per-round ratios, each round side by side)")
+    ratios: dict[str, float] = {}
+    for workload in WORKLOADS:
+        if "send_file" in workload.servers:
+            key = f"{workload.name}: reference/send_file req/s (goal >= 1.0)"
+            ratios[key] = ratio(workload.name, "reference", "send_file", "rps")
+            key = f"{workload.name}: reference/send_file p50 latency"
+            ratios[key] = ratio(workload.name, "reference", "send_file", "p50_ms")
+        key = f"{workload.name}: nginx/reference req/s (goal <= 2.0)"
+        ratios[key] = ratio(workload.name, "nginx", "reference", "rps")
+    for multipart, single in MULTIPART_PAIRS:
+        per_round = [
+            s.rps / m.rps
+            for m, s in zip(
+                results[multipart]["reference"], results[single]["reference"], strict=True
+            )
+        ]
+        ratios[f"reference: cost of {multipart} / {single} (goal <= 1.5)"] = _median(per_round)
+    for key, value in ratios.items():
+        print(f"  {key:<72}{value:>7.2f}")
+    report["ratios"] = ratios
+
+    memory = memory_test(servers["reference"], args.memory_duration, args.memory_clients)
+    print(
+        f"\nmemory: {memory['clients']:.0f} clients x random 16 MiB ranges and 10 x 1 MiB "
+        f"multipart of a 5 GiB file for {args.memory_duration:.0f} s: "
+        f"{memory['requests']:.0f} responses, {memory['gb_served']:.1f} GB "
+        f"({memory['mb_per_s']:.0f} MB/s); RSS of {memory['processes']:.0f} processes "
+        f"idle {memory['idle_rss_mib']:.1f} MiB, peak {memory['peak_rss_mib']:.1f} MiB "
+        f"(x{memory['peak_rss_mib'] / memory['idle_rss_mib']:.2f})"
+    )
+    report["memory"] = memory
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

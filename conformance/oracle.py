@@ -1,0 +1,136 @@
+"""Where the representation's true octets come from, without holding a large one in memory.
+
+- BytesOracle: the body of the plain GET, when it is small;
+- FileOracle: a local copy the user names (`--oracle-file`), or the one `--oracle full` made;
+- WindowOracle: just the windows the cases compare, each fetched twice in different forms (an
+  explicit range and an open-ended one read only as far as needed) and compared, so a server
+  cannot vouch for its own wrong answer with the same wrong answer.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from .client import CHUNK, Client
+from .errors import TargetError
+
+WINDOW_MARGIN = 16
+
+
+class Oracle(Protocol):
+    """The representation's true bytes, window by window."""
+
+    description: str
+    octets_fetched: int
+
+    def read(self, first: int, last: int) -> bytes: ...
+
+
+@dataclass
+class BytesOracle:
+    body: bytes
+    description: str = "full body in memory"
+    octets_fetched: int = 0
+
+    def read(self, first: int, last: int) -> bytes:
+        return self.body[first : last + 1]
+
+
+@dataclass
+class FileOracle:
+    path: Path
+    description: str = ""
+    octets_fetched: int = 0
+    temporary: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            self.description = f"local file {self.path}"
+
+    def read(self, first: int, last: int) -> bytes:
+        with self.path.open("rb") as handle:
+            handle.seek(first)
+            return handle.read(last - first + 1)
+
+
+@dataclass
+class WindowOracle:
+    """Fetch each window (with a margin) as an explicit range and as an open-ended one."""
+
+    client: Client
+    url: str
+    length: int
+    description: str = "windows fetched on demand, each cross-checked with an open-ended range"
+    octets_fetched: int = 0
+    cache: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, first: int, last: int) -> bytes:
+        with self.lock:
+            if (first, last) in self.cache:
+                return self.cache[(first, last)]
+        low = max(0, first - WINDOW_MARGIN)
+        high = min(self.length - 1, last + WINDOW_MARGIN)
+        explicit = self._fetch(f"bytes={low}-{high}", low, high)
+        # The same octets by another route: an open-ended range, read only this far.
+        other = self._fetch(f"bytes={low}-", low, self.length - 1, keep=high - low + 1)
+        if explicit != other:
+            raise TargetError(
+                f"{self.url} gives different octets for {low}-{high} as 'bytes={low}-{high}' "
+                f"and as 'bytes={low}-', so neither can serve as the truth; pass --oracle-file "
+                "or --oracle full"
+            )
+        window = explicit[first - low : last - low + 1]
+        with self.lock:
+            self.cache[(first, last)] = window
+        return window
+
+    def _fetch(self, value: str, low: int, high: int, keep: int | None = None) -> bytes:
+        size = keep if keep is not None else high - low + 1
+        exchange = self.client.send("GET", self.url, [("Range", value)], cap=size)
+        self.octets_fetched += len(exchange.body)
+        expected = f"bytes {low}-{high}/{self.length}"
+        if exchange.status != 206 or exchange.header("Content-Range") != expected:
+            raise TargetError(
+                f"cannot read octets {low}-{high} of {self.url} to compare against: "
+                f"'Range: {value}' got {exchange.status} "
+                f"{exchange.header('Content-Range') or exchange.error or ''}. "
+                "Give a local copy with --oracle-file, or use --oracle full."
+            )
+        return exchange.body[:size]
+
+
+def stream_to_file(
+    client: Client, url: str, headers: list[tuple[str, str]], length: int
+) -> FileOracle:
+    """`--oracle full`: download the representation once to a temporary file (bounded memory)."""
+    descriptor, name = tempfile.mkstemp(prefix="range-conformance-", suffix=".oracle")
+    path = Path(name)
+    received = 0
+    request_headers = {**client.base_headers(), **dict(headers)}
+    timeout = (client.settings.connect_timeout, client.settings.read_timeout)
+    try:
+        with (
+            open(descriptor, "wb") as handle,
+            client.session.get(
+                url, headers=request_headers, stream=True, timeout=timeout, allow_redirects=False
+            ) as response,
+        ):
+            if response.status_code != 200:
+                raise TargetError(f"--oracle full: GET {url} answered {response.status_code}")
+            for chunk in response.raw.stream(CHUNK, decode_content=False):
+                handle.write(chunk)
+                received += len(chunk)
+    except (requests.RequestException, OSError, TargetError) as error:
+        path.unlink(missing_ok=True)
+        raise TargetError(f"--oracle full: downloading {url} failed: {error}") from None
+    if received != length:
+        path.unlink(missing_ok=True)
+        raise TargetError(f"--oracle full: {url} sent {received} octets of {length}")
+    return FileOracle(path, f"full download to {path}", received, temporary=True)

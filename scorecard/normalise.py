@@ -1,0 +1,124 @@
+"""Normalise a range-conformance JSON report so that two runs on the same versions compare equal.
+
+What differs from run to run, and what it becomes:
+
+| field | why it differs | normalised to |
+|---|---|---|
+| `127.0.0.1:PORT` in any string (target URLs, request URLs, curl, Location, findings) | free port | `127.0.0.1:PORT` |
+| `Date` header values (and `Expires`), HTTP-dates equal to "now" in findings | clock | `<date>` |
+| `duration_seconds`, `measures.seconds`, `response.elapsed_seconds` | clock | `0` |
+| multipart boundaries (from each `Content-Type: multipart/...; boundary=B`, everywhere in the record) | random per response | `BOUNDARY` |
+| `counts` | recomputed from the outcomes (unchanged in effect) | — |
+
+Nothing that grades is touched: outcomes, branches, statuses, Content-Range values, findings'
+offsets and octet counts stay as they were. The fixture mtimes are fixed, so Last-Modified and
+the ETags derived from it are stable (Werkzeug's ETag also hashes the fixture path, which the
+scorecard keeps fixed; lighttpd is configured without the inode).
+
+    python -m scorecard.normalise reports/servers/*/*.json     # rewrite in place
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+PORT_RE = re.compile(r"(127\.0\.0\.1|localhost|\[::1\]):\d+")
+BOUNDARY_RE = re.compile(r"""boundary=("?)([^";,\s]+)\1""", re.IGNORECASE)
+HTTP_DATE_RE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d\d:\d\d:\d\d GMT"
+)
+CLOCK_HEADERS = {"date", "expires"}
+# HTTP-dates from the fixtures' era are validators (Last-Modified, If-Range dates): kept.
+FIXED_YEARS = ("2019", "2020")
+
+
+def _strings(value: Any, fix: Any) -> Any:
+    if isinstance(value, str):
+        return fix(value)
+    if isinstance(value, list):
+        return [_strings(item, fix) for item in value]
+    if isinstance(value, dict):
+        return {key: _strings(item, fix) for key, item in value.items()}
+    return value
+
+
+def _now_date(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return text if text.split()[3] in FIXED_YEARS else "<date>"
+
+
+def _boundaries(record: Any, found: set[str]) -> None:
+    if isinstance(record, str):
+        for match in BOUNDARY_RE.finditer(record):
+            found.add(match.group(2))
+    elif isinstance(record, list):
+        for item in record:
+            _boundaries(item, found)
+    elif isinstance(record, dict):
+        for item in record.values():
+            _boundaries(item, found)
+
+
+def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
+    found: set[str] = set()
+    _boundaries(record.get("response"), found)
+    _boundaries(record.get("findings"), found)
+    _boundaries(record.get("details"), found)
+    boundaries = sorted((b for b in found if b != "BOUNDARY"), key=len, reverse=True)
+
+    def fix(text: str) -> str:
+        text = PORT_RE.sub(lambda m: m.group(1) + ":PORT", text)
+        for boundary in boundaries:
+            text = text.replace(boundary, "BOUNDARY")
+        return HTTP_DATE_RE.sub(_now_date, text)
+
+    out: dict[str, Any] = _strings(record, fix)
+    measures = out.get("measures")
+    if isinstance(measures, dict) and "seconds" in measures:
+        measures["seconds"] = 0
+    response = out.get("response")
+    if isinstance(response, dict):
+        if "elapsed_seconds" in response:
+            response["elapsed_seconds"] = 0
+        headers = response.get("headers")
+        if isinstance(headers, list):
+            response["headers"] = [
+                [name, "<date>"] if name.lower() in CLOCK_HEADERS else [name, value]
+                for name, value in headers
+            ]
+    return out
+
+
+def normalise_report(report: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `report` with the run-to-run fields normalised (see the module docstring)."""
+    out = dict(report)
+    out["target"] = _strings(
+        report.get("target", {}), lambda s: PORT_RE.sub(lambda m: m.group(1) + ":PORT", s)
+    )
+    if "duration_seconds" in out:
+        out["duration_seconds"] = 0
+    out["results"] = [normalise_record(r) for r in report.get("results", [])]
+    return out
+
+
+def dump(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        return 2
+    for name in argv:
+        path = Path(name)
+        path.write_text(dump(normalise_report(json.loads(path.read_text("utf-8")))), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,194 @@
+"""Install, start, grade and stop each peer; write its normalised JSON reports.
+
+For each peer: install (PeerUnavailable → skipped with the reason), start it on 127.0.0.1 and a
+free port with its config, pid and log files in a temp dir, wait until it serves
+`/files/r1000.bin`, run `python -m conformance --targets FILE --profile P --json OUT` for each
+profile, normalise the reports, and stop it by its PID (the process group it leads: every worker
+it forked goes with it). Nothing is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reference_server.fixtures import FIXTURE_ROLES, build_fixtures
+
+from .normalise import dump, normalise_report
+from .peers import NO_RANGES, Peer, PeerUnavailable, command, install, label, versions
+
+PROFILES = ("rfc", "strict", "media")
+# Fixed and world-readable: Apache, nginx and lighttpd drop to www-data, which cannot enter
+# /root; and Werkzeug's ETag hashes the file's path, so the path must not vary between runs.
+FIXTURES = Path(os.environ.get("RANGE_CONFORMANCE_SCORECARD_FIXTURES")
+                or "/tmp/range-conformance-scorecard/fixtures")  # fmt: skip
+START_TIMEOUT = 40.0
+
+
+@dataclass
+class Outcome:
+    peer: Peer
+    label: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    skipped: str | None = None
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # profile → normalised
+    no_ranges: bool = False
+    seconds: float = 0.0
+
+
+def fixtures() -> Path:
+    build_fixtures(FIXTURES)
+    for path in (FIXTURES, *FIXTURES.parents):
+        if path == Path("/tmp") or path == path.parent:
+            break
+        path.chmod(0o755)
+    for child in FIXTURES.iterdir():
+        child.chmod(0o644)
+    return FIXTURES
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = " | ".join(log.read_text(errors="replace").strip().splitlines()[-4:])
+            raise PeerUnavailable(f"exited {proc.returncode} on start: {tail or 'no output'}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (loopback)
+                answer.read()
+                return
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.2)
+    raise PeerUnavailable(f"not serving {url} after {START_TIMEOUT:.0f} s ({last})")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group the peer leads, then SIGKILL what is left."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # workers that outlived their master
+    except ProcessLookupError:
+        pass
+    if proc.poll() is None:
+        proc.wait(timeout=10)
+
+
+def targets_file(peer: Peer, port: int, tmp: Path) -> Path:
+    base = f"http://127.0.0.1:{port}"
+    data = {
+        "url": base + FIXTURE_ROLES["main"],
+        "resources": {role: base + FIXTURE_ROLES[role] for role in peer.roles if role != "main"},
+    }
+    path = tmp / "targets.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def grade(targets: Path, profile: str, out: Path) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "conformance", "--targets", str(targets), "--profile", profile,
+           "--json", str(out), "-q"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode not in (0, 1) or not out.is_file():
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
+        raise PeerUnavailable(f"range-conformance exited {done.returncode}: {tail}")
+    report: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    return report
+
+
+def ignores_ranges(report: dict[str, Any]) -> bool:
+    """No 206 and no 416 anywhere: the server never acted on a Range header."""
+    statuses = [
+        (r.get("response") or {}).get("status")
+        for r in report["results"]
+        if r.get("response") is not None
+    ]
+    return bool(statuses) and not any(s in (206, 416) for s in statuses)
+
+
+def run_peer(peer: Peer, root: Path, profiles: tuple[str, ...], log: Any) -> Outcome:
+    outcome = Outcome(peer)
+    started = time.monotonic()
+    try:
+        install(peer)
+        outcome.versions = versions(peer)
+        outcome.label = label(peer, outcome.versions)
+    except PeerUnavailable as exc:
+        outcome.skipped = f"cannot be installed: {exc}"
+        return outcome
+    tmp = Path(tempfile.mkdtemp(prefix=f"scorecard-{peer.name}-"))
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        port = free_port()
+        argv, env = command(peer, port, root, tmp)
+        server_log = tmp / "server.log"
+        with server_log.open("wb") as sink:
+            proc = subprocess.Popen(  # noqa: S603
+                argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, cwd=tmp, start_new_session=True,
+            )  # fmt: skip
+        _wait_ready(proc, f"http://127.0.0.1:{port}{FIXTURE_ROLES['main']}", server_log)
+        targets = targets_file(peer, port, tmp)
+        for profile in profiles:
+            log(f"  {peer.name}: grading, profile {profile}")
+            raw = grade(targets, profile, tmp / f"{profile}.json")
+            outcome.reports[profile] = normalise_report(raw)
+        first = next(iter(outcome.reports.values()))
+        outcome.no_ranges = ignores_ranges(first)
+    except PeerUnavailable as exc:
+        outcome.skipped = f"cannot be started or graded: {exc}"
+    finally:
+        if proc is not None:
+            stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def write_outcome(outcome: Outcome, out_dir: Path) -> None:
+    """reports/servers/NAME/{PROFILE.json, peer.json}; a skipped peer keeps its old reports."""
+    folder = out_dir / outcome.peer.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for profile, report in outcome.reports.items():
+        (folder / f"{profile}.json").write_text(dump(report), "utf-8")
+    if outcome.skipped is None:
+        meta = {
+            "name": outcome.peer.name,
+            "label": outcome.label,
+            "what": outcome.peer.title,
+            "versions": outcome.versions,
+            "roles": list(outcome.peer.roles),
+            "note": NO_RANGES if outcome.no_ranges else "",
+        }
+        (folder / "peer.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")

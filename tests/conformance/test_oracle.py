@@ -1,0 +1,95 @@
+"""Where the true octets come from: windows that cross-check the server, a full download, or a
+local copy that must agree with the server before it is trusted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance import target as target_module
+from conformance.client import Client
+from conformance.loader import bundled_cases_dir, load_cases
+from conformance.model import Grade
+from conformance.runner import run_case
+from conformance.target import Target
+from reference_server import create_app, serve_in_thread
+from tests.conftest import role_urls
+
+CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
+
+
+@pytest.fixture
+def windows_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat the 1000-octet fixture as too large to hold, as a 5 GB one would be."""
+    monkeypatch.setattr(target_module, "IN_MEMORY_LIMIT", 100)
+
+
+def lies_to_open_ended_ranges(app):
+    """Shifts the octets of every open-ended range by one; explicit ranges stay right."""
+
+    def wrapped(environ, start_response):
+        value = environ.get("HTTP_RANGE", "")
+        if value.endswith("-") and value.startswith("bytes="):
+            first = int(value[6:-1])
+            environ = {**environ, "HTTP_RANGE": f"bytes={first + 1}-"}
+            captured = {}
+
+            def capture(status, headers, exc_info=None):
+                captured["status"], captured["headers"] = status, headers
+
+            body = b"".join(app(environ, capture))
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-range"]
+            length = 1000
+            headers.append(("Content-Range", f"bytes {first}-{length - 1}/{length}"))
+            headers = [
+                (k, str(len(body) + 1) if k.lower() == "content-length" else v) for k, v in headers
+            ]
+            start_response(captured["status"], headers)
+            return [body + b"\0"]
+        return app(environ, start_response)
+
+    return wrapped
+
+
+@pytest.mark.usefixtures("windows_everywhere")
+def test_windows_are_cross_checked_and_a_disagreement_is_reported(fixtures_dir: Path) -> None:
+    with serve_in_thread(lies_to_open_ended_ranges(create_app(fixtures_dir))) as base, \
+            Client() as client:  # fmt: skip
+        result = run_case(CASES["SGL-01"], Target(role_urls(base), client))
+    assert result.verdict.grade is Grade.ERROR
+    assert "gives different octets" in result.verdict.summary
+
+
+@pytest.mark.usefixtures("windows_everywhere")
+def test_windows_oracle_grades_an_honest_server(reference_base_url: str) -> None:
+    with Client() as client:
+        target = Target(role_urls(reference_base_url), client)
+        result = run_case(CASES["SGL-01"], target)
+        assert "cross-checked" in target.oracles()["main"]
+    assert result.verdict.grade is Grade.PASS
+
+
+@pytest.mark.usefixtures("windows_everywhere")
+def test_full_oracle_downloads_once_and_cleans_up(reference_base_url: str) -> None:
+    with Client() as client:
+        target = Target(role_urls(reference_base_url), client, oracle_mode="full")
+        result = run_case(CASES["SGL-02"], target)
+        description = target.oracles()["main"]
+        temporary = Path(description.removeprefix("full download to "))
+        assert temporary.stat().st_size == 1000
+        target.close()
+    assert result.verdict.grade is Grade.PASS
+    assert not temporary.exists()
+
+
+def test_a_local_copy_that_differs_from_the_server_is_refused(
+    reference_base_url: str, tmp_path: Path
+) -> None:
+    copy = tmp_path / "stale.bin"
+    copy.write_bytes(b"\x00" * 1000)
+    with Client() as client:
+        target = Target(role_urls(reference_base_url), client, {"main": copy})
+        result = run_case(CASES["SGL-01"], target)
+    assert result.verdict.grade is Grade.ERROR
+    assert "differs from the 200" in result.verdict.summary
