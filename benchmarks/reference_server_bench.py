@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import math
 import os
 import platform
 import shutil
@@ -49,6 +50,7 @@ MIB = 1 << 20
 KIB = 1 << 10
 BIG_FILE = "large5gib.bin"
 BIG_SIZE = 5 * GIB
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,15 @@ def _ranges(starts: list[int], size: int) -> str:
 
 WORKLOADS = (
     Workload("single 1000 B", "/files/r10000.bin", "bytes=1000-1999", 1000),
-    Workload("single 1 MiB", "/files/large.bin", f"bytes={MIB}-{2 * MIB - 1}", MIB),
-    Workload("single 16 MiB", "/files/large.bin", f"bytes={GIB}-{GIB + 16 * MIB - 1}", 16 * MIB),
+    Workload("single 1 MiB", "/files/large.bin", f"bytes=0-{MIB - 1}", MIB),
+    Workload("single 16 MiB", "/files/large.bin", f"bytes=0-{16 * MIB - 1}", 16 * MIB),
+    # a seek: flask.send_file under gunicorn reads and drops every octet before the range
+    Workload(
+        "single 1 MiB @256 MiB",
+        "/files/large.bin",
+        f"bytes={256 * MIB}-{257 * MIB - 1}",
+        MIB,
+    ),
     # multipart of 10 ranges vs one range of the same total size (send_file has no multipart)
     Workload(
         "multipart 10x100 B",
@@ -83,6 +92,7 @@ WORKLOADS = (
         "/files/large.bin",
         f"bytes={GIB}-{GIB + 640 * KIB - 1}",
         640 * KIB,
+        servers=("reference", "nginx"),
     ),
     Workload(
         "multipart 10x64 KiB",
@@ -101,11 +111,14 @@ MULTIPART_PAIRS = (
 
 WRK_SCRIPT = """
 wrk.headers["Range"] = "{range_value}"
+"""
+
+DONE_SCRIPT = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '\\nRESULT {{"requests": %d, "duration_us": %d, "bytes": %.0f, "p50_us": %d, "p99_us": %d, '
-    .. '"socket_errors": %d, "status_errors": %d}}\\n',
+    '\\nRESULT {"requests": %d, "duration_us": %d, "bytes": %.0f, "p50_us": %d, "p99_us": %d, '
+    .. '"socket_errors": %d, "status_errors": %d}\\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50),
     latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
 end
@@ -150,7 +163,9 @@ events {{ worker_connections 1024; }}
 http {{
     access_log off;
     sendfile on;
-    tcp_nopush on;
+    # tcp_nopush (TCP_CORK) stalls keep-alive multipart answers ~40 ms each: left off, as
+    # in nginx's own defaults.
+    tcp_nopush off;
     keepalive_requests 1000000;
     default_type application/octet-stream;
     client_body_temp_path {tmp}/body;
@@ -316,6 +331,7 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     mb_per_s: float
+    cpu_ms: float  # server CPU time (user + system, all its processes) per response
 
 
 def check_answer(server: Server, workload: Workload) -> None:
@@ -347,8 +363,8 @@ def run_wrk(
         file.write(script)
     try:
         command = [
-            "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", f"--timeout={timeout}",
-            "-s", file.name, url,
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{round(duration)}s",
+            f"--timeout={timeout}", "-s", file.name, url,
         ]  # fmt: skip
         output = subprocess.run(
             command, capture_output=True, text=True, check=True, timeout=duration + 60
@@ -361,17 +377,45 @@ def run_wrk(
 
 
 def measure(server: Server, workload: Workload, duration: float, connections: int) -> Measurement:
-    script = WRK_SCRIPT.format(range_value=workload.range_value)
+    script = WRK_SCRIPT.format(range_value=workload.range_value) + DONE_SCRIPT
+    ticks = _cpu_ticks(server.tree())
     result = run_wrk(server.base_url + workload.path, script, duration, connections, 1)
+    settle(server)  # work left over from this measurement is its cost, not the next one's
+    ticks = _cpu_ticks(server.tree()) - ticks
     if result["socket_errors"] or result["status_errors"]:
         raise RuntimeError(f"{server.name} {workload.name}: errors {result}")
     seconds = result["duration_us"] / 1e6
+    done = result["requests"] > 0  # else no answer came within the measurement
     return Measurement(
         rps=result["requests"] / seconds,
-        p50_ms=result["p50_us"] / 1000,
-        p99_ms=result["p99_us"] / 1000,
+        p50_ms=result["p50_us"] / 1000 if done else math.inf,
+        p99_ms=result["p99_us"] / 1000 if done else math.inf,
         mb_per_s=result["bytes"] / seconds / 1e6,
+        cpu_ms=ticks * 1000 / CLOCK_TICKS / result["requests"] if done else math.inf,
     )
+
+
+def _cpu_ticks(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def settle(server: Server, timeout: float = 60) -> None:
+    """Wait until the server stops burning CPU: wrk stops, but a server may still be working
+    on the requests it abandoned (send_file reading up to a far range), which would slow the
+    next measurement down, whatever server it is for."""
+    deadline = time.monotonic() + timeout
+    before = _cpu_ticks(server.tree())
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = _cpu_ticks(server.tree())
+        if now - before <= 2:  # clock ticks, usually 1/100 s: under 10 % of a CPU
+            return
+        before = now
 
 
 def rss_kib(pids: list[int]) -> int:
@@ -397,9 +441,9 @@ def memory_test(server: Server, duration: float, clients: int) -> dict[str, floa
     idle = rss_kib(server.tree())
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    script = MEMORY_SCRIPT.format(size=BIG_SIZE, path="/files/" + BIG_FILE)
+    script = MEMORY_SCRIPT.format(size=BIG_SIZE, path="/files/" + BIG_FILE) + DONE_SCRIPT
     try:
-        result = run_wrk(server.base_url, script, duration, clients, 2, timeout="60s")
+        result = run_wrk(server.base_url + "/", script, duration, clients, 2, timeout="60s")
     finally:
         stop_sampling.set()
         sampler.join()
@@ -433,9 +477,11 @@ def machine() -> dict[str, str]:
             from importlib.metadata import version
 
             versions[module] = version(module)
-    nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True) if shutil.which(
-        "nginx"
-    ) else None
+    nginx = (
+        subprocess.run(["nginx", "-v"], capture_output=True, text=True)
+        if shutil.which("nginx")
+        else None
+    )
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     return {
         "cpu": f"{model}, {os.cpu_count()} logical CPUs",
@@ -447,6 +493,12 @@ def machine() -> dict[str, str]:
     }
 
 
+def _divide(top: float, bottom: float) -> float:
+    if bottom == 0 or math.isinf(bottom):
+        return math.inf if top and not math.isinf(top) else math.nan
+    return top / bottom
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -454,12 +506,12 @@ def _median(values: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds (medians are over these)")
-    parser.add_argument("--duration", type=float, default=5, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
     parser.add_argument("--threads", type=int, default=32, help="threads per gunicorn worker")
     parser.add_argument("--memory-clients", type=int, default=50)
-    parser.add_argument("--memory-duration", type=float, default=15)
+    parser.add_argument("--memory-duration", type=int, default=15)
     parser.add_argument("--no-nginx", action="store_true")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     parser.add_argument("--child-send-file", type=Path, help=argparse.SUPPRESS)
@@ -511,7 +563,7 @@ def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str])
     print(
         f"load: wrk -t1 -c{args.connections} -d{args.duration}s, {args.runs} rounds; gunicorn "
         f"gthread {args.workers} workers x {args.threads} threads for both Flask apps; "
-        f"nginx {args.workers} workers, sendfile on"
+        f"nginx {args.workers} workers, sendfile on, tcp_nopush off"
     )
     for note in notes:
         print("note: " + note)
@@ -534,23 +586,28 @@ def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str])
                 results[workload.name].setdefault(name, []).append(figure)
         print(f"round {round_number + 1}/{args.runs} done", flush=True)
 
-    report: dict[str, object] = {"machine": info, "notes": notes, "args": vars(args) | {
-        "json": str(args.json) if args.json else None, "child_send_file": None}}
+    report: dict[str, object] = {
+        "machine": info,
+        "notes": notes,
+        "args": vars(args)
+        | {"json": str(args.json) if args.json else None, "child_send_file": None},
+    }
     print()
-    print(f"{'workload':<22}{'server':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'MB/s':>9}")
+    print(
+        f"{'workload':<23}{'server':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'MB/s':>7}"
+        f"{'CPU ms/req':>11}"
+    )
     table = {}
     for workload in WORKLOADS:
         for name, figures in results[workload.name].items():
             row = {
-                "rps": _median([f.rps for f in figures]),
-                "p50_ms": _median([f.p50_ms for f in figures]),
-                "p99_ms": _median([f.p99_ms for f in figures]),
-                "mb_per_s": _median([f.mb_per_s for f in figures]),
+                key: _median([getattr(f, key) for f in figures])
+                for key in ("rps", "p50_ms", "p99_ms", "mb_per_s", "cpu_ms")
             }
             table[f"{workload.name} / {name}"] = row
             print(
-                f"{workload.name:<22}{name:<11}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}"
-                f"{row['p99_ms']:>9.2f}{row['mb_per_s']:>9.0f}"
+                f"{workload.name:<23}{name:<11}{row['rps']:>8.0f}{row['p50_ms']:>9.2f}"
+                f"{row['p99_ms']:>9.2f}{row['mb_per_s']:>7.0f}{row['cpu_ms']:>11.3f}"
             )
     report["medians"] = table
 
@@ -558,30 +615,31 @@ def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str])
         tops, bottoms = results[workload].get(top), results[workload].get(bottom)
         if not tops or not bottoms:
             return float("nan")
-        return _median(
-            [getattr(a, attr) / getattr(b, attr) for a, b in zip(tops, bottoms, strict=True)]
-        )
+        pairs = zip(tops, bottoms, strict=True)
+        return _median([_divide(getattr(a, attr), getattr(b, attr)) for a, b in pairs])
 
-    print("\nratios (median of per-round ratios, each round side by side)")
+    print("\nratios (median of per-round ratios; each round measures every server back to back)")
     ratios: dict[str, float] = {}
     for workload in WORKLOADS:
         if "send_file" in workload.servers:
-            key = f"{workload.name}: reference/send_file req/s (goal >= 1.0)"
+            key = f"{workload.name}: req/s reference / send_file (goal >= 1.0)"
             ratios[key] = ratio(workload.name, "reference", "send_file", "rps")
-            key = f"{workload.name}: reference/send_file p50 latency"
-            ratios[key] = ratio(workload.name, "reference", "send_file", "p50_ms")
-        key = f"{workload.name}: nginx/reference req/s (goal <= 2.0)"
+            key = f"{workload.name}: p50 send_file / reference"
+            ratios[key] = ratio(workload.name, "send_file", "reference", "p50_ms")
+            key = f"{workload.name}: CPU/req send_file / reference"
+            ratios[key] = ratio(workload.name, "send_file", "reference", "cpu_ms")
+        key = f"{workload.name}: req/s nginx / reference (goal <= 2.0)"
         ratios[key] = ratio(workload.name, "nginx", "reference", "rps")
     for multipart, single in MULTIPART_PAIRS:
-        per_round = [
-            s.rps / m.rps
-            for m, s in zip(
-                results[multipart]["reference"], results[single]["reference"], strict=True
-            )
-        ]
-        ratios[f"reference: cost of {multipart} / {single} (goal <= 1.5)"] = _median(per_round)
+        pairs = list(
+            zip(results[multipart]["reference"], results[single]["reference"], strict=True)
+        )
+        key = f"reference {multipart} vs {single}: cost by req/s (goal <= 1.5)"
+        ratios[key] = _median([_divide(s.rps, m.rps) for m, s in pairs])
+        key = f"reference {multipart} vs {single}: cost by CPU/req (goal <= 1.5)"
+        ratios[key] = _median([_divide(m.cpu_ms, s.cpu_ms) for m, s in pairs])
     for key, value in ratios.items():
-        print(f"  {key:<72}{value:>7.2f}")
+        print(f"  {key:<76}{value:>7.2f}")
     report["ratios"] = ratios
 
     memory = memory_test(servers["reference"], args.memory_duration, args.memory_clients)

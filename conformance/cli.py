@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except (SelectionError, TargetError) as error:
         print(f"range-conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if not cases:
+        print("range-conformance: no case matches the selection (see --list)", file=sys.stderr)
+        return EXIT_USAGE
     if args.list:
         for case in cases:
             print(
@@ -181,7 +184,7 @@ def _run(
     if settings.reports:
         report = build_json_report(
             results, target=target.urls, profile=settings.profile, duration=duration,
-            oracles=target.oracles(),
+            oracles=target.oracles(), fail_on=settings.fail_on,
         )  # fmt: skip
         for kind, path in write_reports(report, settings.reports).items():
             console.say(f"{kind} report: {path}")

@@ -4,19 +4,38 @@ Two paths: one `requests.Session` (identity encoding, no redirects, timeouts, ca
 ordinary cases, and a raw socket for the cases whose header lines must reach the wire exactly as
 written (duplicates, odd whitespace, obs-text). Transport problems become `Exchange.error`, never
 an exception.
+
+Hostile servers are expected (a conformance tool is pointed at broken ones by design), so:
+
+- every exchange has a total deadline (`ClientSettings.deadline`) enforced by a watchdog that shuts
+  the socket down, because read timeouts are per socket read and a server trickling one octet a
+  second would never trip them;
+- bodies are read into one buffer up to the cap, never beyond, whatever length is announced;
+- a connection goes back to the pool only when its answer ended exactly where its framing said and
+  nothing follows; octets after the announced Content-Length are reported and the connection is
+  dropped, so they cannot be taken for the next answer;
+- transport errors are described by their fault ("sent 10 octets of an announced 1000, then
+  closed"), not by the exception chain of the HTTP library.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
+import select
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 import urllib3
+import urllib3.connectionpool
 
 from . import __version__
 from .model import Exchange, SentRequest
@@ -24,6 +43,7 @@ from .model import Exchange, SentRequest
 USER_AGENT = f"range-conformance/{__version__}"
 CHUNK = 64 * 1024
 HEAD_GRACE = 0.5  # seconds to wait for octets a server wrongly sends after a HEAD answer
+SHOWN_OCTETS = 40  # how much of a broken status line or of stray octets a message quotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +65,112 @@ class ClientSettings:
         return self.connect_timeout + 3 * self.read_timeout
 
 
+class Watchdog:
+    """Shuts the watched sockets down when an exchange outlives its deadline.
+
+    Any read blocked on them then returns or fails at once; `fired` tells the reader why.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._connections: list[Any] = []  # urllib3 connections: their socket may come later
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def watch_connection(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            if self.fired:
+                _shut(getattr(connection, "sock", None))
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in [*self._sockets, *(getattr(c, "sock", None) for c in self._connections)]:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Shut the OS socket down; for TLS, below the TLS layer so the reader sees EOF at once."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the Watchdog of the exchange running in this thread, if any
+
+
+def _current_watchdog() -> Watchdog | None:
+    dog: Watchdog | None = getattr(_current, "watchdog", None)
+    return dog
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        dog = _current_watchdog()
+        if dog is not None:
+            dog.watch_connection(connection)
+        return connection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        dog = _current_watchdog()
+        if dog is not None:
+            dog.watch_connection(connection)
+        return connection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter whose connections the running exchange's Watchdog can shut down."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+class _BodyError(Exception):
+    """Reading a body failed; the message already names the fault."""
+
+
 class Client:
     """Sends requests for one run; owns the session and closes it."""
 
     def __init__(self, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
         self.session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, DeadlineAdapter())
         # Proxies only when asked: loopback and CI traffic must not take a detour by surprise.
         self.session.trust_env = self.settings.proxy_from_env
         if self.settings.proxy:
@@ -94,7 +214,25 @@ class Client:
         """Send through the session; read at most `cap` octets of the body, undecoded.
 
         With `whole_or_nothing`, a body whose declared length exceeds `cap` is not read at all.
+        The whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
+        with Watchdog(self.settings.deadline) as dog:
+            _current.watchdog = dog
+            try:
+                return self._send(method, url, headers, body, cap, whole_or_nothing, dog)
+            finally:
+                _current.watchdog = None
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        cap: int,
+        whole_or_nothing: bool,
+        dog: Watchdog,
+    ) -> Exchange:
         merged = {**self.base_headers(), **dict(headers)}
         sent = SentRequest(method, url, tuple(merged.items()), body=body)
         started = time.monotonic()
@@ -116,7 +254,10 @@ class Client:
                 proxies=settings["proxies"],
             )
         except requests.RequestException as error:
-            return Exchange(sent, error=describe_error(error, url), elapsed=_since(started))
+            return Exchange(sent, error=self._head_error(error, url, dog), elapsed=_since(started))
+        if dog.fired:  # the head was cut off mid-field and happened to parse
+            response.close()
+            return Exchange(sent, error=self._head_error(None, url, dog), elapsed=_since(started))
         prepared = response.request
         if prepared is not None:
             sent = SentRequest(
@@ -128,47 +269,80 @@ class Client:
                 ),
                 body=body,
             )
-        declared = response.headers.get("Content-Length", "")
-        if whole_or_nothing and declared.isdigit() and int(declared) > cap:
+        declared = _length(response.headers.get("Content-Length"))
+        if whole_or_nothing and declared is not None and declared > cap:
             cap = 0
+        read = _BodyReader(response.raw, cap, method == "HEAD")
+        problem: str | None = None
         try:
-            data, capped = self._read(response.raw, cap, started)
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            response.close()
-            return Exchange(
-                sent,
-                status=response.status_code,
-                reason=response.reason or "",
-                headers=tuple(response.raw.headers.items()),
-                error=f"reading the body failed: {describe_error(error, url)}",
-                elapsed=_since(started),
-            )
-        if capped:
+            read.run()
+        except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as error:
+            problem = self._body_error(error, read.size, declared, url, dog)
+        if problem is None and dog.fired:
+            problem = self._body_error(None, read.size, declared, url, dog)
+        if problem is not None or read.capped or read.follows:
             response.close()  # leftover octets must not reach the next case
         else:
             response.raw.release_conn()
+        if problem is None and read.stray.strip(b"\r\n"):
+            problem = (
+                f"{url} sent octets after the {declared} its Content-Length announced, on a "
+                f"kept-alive connection: {_show(read.stray)}; the connection was dropped so "
+                "they cannot be taken for the next answer"
+            )
         return Exchange(
             sent,
             status=response.status_code,
             reason=response.reason or "",
             headers=tuple(response.raw.headers.items()),
-            body=data,
-            body_capped=capped,
+            body=read.data,
+            body_capped=read.capped,
             elapsed=_since(started),
+            error=problem,
         )
 
-    def _read(self, raw: urllib3.BaseHTTPResponse, cap: int, started: float) -> tuple[bytes, bool]:
-        chunks: list[bytes] = []
-        size = 0
-        while size <= cap:
-            if time.monotonic() - started > self.settings.deadline:
-                raise TimeoutError(f"body still arriving after {self.settings.deadline:.0f} s")
-            chunk = raw.read(min(CHUNK, cap + 1 - size), decode_content=False)
-            if not chunk:
-                return b"".join(chunks), False
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)[:cap], True
+    def _head_error(self, error: BaseException | None, url: str, dog: Watchdog) -> str:
+        if dog.fired:
+            return (
+                f"no complete status line and header fields from {url} within "
+                f"{dog.seconds:g} s: they were still arriving (a trickling server)"
+            )
+        assert error is not None
+        return describe_error(error, url, self.settings)
+
+    def _body_error(
+        self,
+        error: BaseException | None,
+        octets: int,
+        declared: int | None,
+        url: str,
+        dog: Watchdog,
+    ) -> str:
+        """Name what went wrong with the body, counting what arrived."""
+        announced = f" of an announced {declared}" if declared is not None else ""
+        if dog.fired:
+            return (
+                f"{url} was still sending the body after {dog.seconds:g} s "
+                f"({_count(octets)}{announced} so far); gave up"
+            )
+        assert error is not None
+        chain = list(_causes(error))
+        octets = max([octets, *(_partial(e) for e in chain)])
+        if any(isinstance(e, ConnectionResetError) for e in chain):
+            return f"{url} reset the connection mid-body, after {_count(octets)}{announced}"
+        if any(isinstance(e, TimeoutError | urllib3.exceptions.ReadTimeoutError) for e in chain):
+            return (
+                f"{url} sent {_count(octets)} of the body{announced}, then nothing for "
+                f"{self.settings.read_timeout:g} s"
+            )
+        if any(isinstance(e, urllib3.exceptions.InvalidChunkLength) for e in chain):
+            return f"{url} broke the chunked framing after {_count(octets)}: {_last_reason(error)}"
+        incomplete = (urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
+        if any(isinstance(e, incomplete) for e in chain):
+            if declared is not None:
+                return f"{url} sent {_count(octets)}{announced}, then closed the connection"
+            return f"{url} closed the connection in the middle of a chunk after {_count(octets)}"
+        return f"reading the body failed after {_count(octets)}: {describe_error(error, url)}"
 
     def send_raw(
         self,
@@ -199,43 +373,65 @@ class Client:
         try:
             sock = socket.create_connection((host, port), timeout=self.settings.connect_timeout)
         except OSError as error:
-            return Exchange(sent, error=describe_error(error, url), elapsed=_since(started))
-        try:
-            sock.settimeout(self.settings.read_timeout)
-            if parts.scheme == "https":
-                sock = self._tls_context().wrap_socket(sock, server_hostname=host)
-            sock.sendall(head.encode("latin-1") + body)
-            response = http.client.HTTPResponse(sock, method=method)
-            response.begin()
-            if method == "HEAD":
-                return self._after_head(sent, response, sock, cap, started)
-            chunks: list[bytes] = []
-            size = 0
-            capped = False
-            while True:
-                if time.monotonic() - started > self.settings.deadline:
-                    raise TimeoutError(f"body still arriving after {self.settings.deadline:.0f} s")
-                chunk = response.read(min(CHUNK, cap + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > cap:
-                    capped = True
-                    break
             return Exchange(
-                sent,
-                status=response.status,
-                reason=response.reason,
-                headers=tuple(response.getheaders()),
-                body=b"".join(chunks)[:cap],
-                body_capped=capped,
-                elapsed=_since(started),
+                sent, error=describe_error(error, url, self.settings), elapsed=_since(started)
             )
-        except (OSError, http.client.HTTPException, ssl.SSLError) as error:
-            return Exchange(sent, error=describe_error(error, url), elapsed=_since(started))
-        finally:
-            sock.close()
+        response: http.client.HTTPResponse | None = None
+        size = 0
+        with Watchdog(self.settings.deadline) as dog:
+            dog.watch(sock)
+            try:
+                sock.settimeout(self.settings.read_timeout)
+                if parts.scheme == "https":
+                    sock = self._tls_context().wrap_socket(sock, server_hostname=host)
+                sock.sendall(head.encode("latin-1") + body)
+                response = http.client.HTTPResponse(sock, method=method)
+                response.begin()
+                if dog.fired:  # the head was cut off mid-field and happened to parse
+                    return Exchange(
+                        sent, error=self._head_error(None, url, dog), elapsed=_since(started)
+                    )
+                if method == "HEAD":
+                    return self._after_head(sent, response, sock, cap, started)
+                buffer = io.BytesIO()
+                while size <= cap:
+                    chunk = response.read(min(CHUNK, cap + 1 - size))
+                    if dog.fired:
+                        raise TimeoutError("deadline")
+                    if not chunk:
+                        break
+                    buffer.write(chunk)
+                    size += len(chunk)
+                capped = size > cap
+                declared = _length(response.getheader("Content-Length"))
+                if not capped and response.length and declared is not None:
+                    # http.client ends a short Content-Length body quietly; it is a broken answer.
+                    raise http.client.IncompleteRead(b"", response.length)
+                buffer.truncate(cap)
+                return Exchange(
+                    sent,
+                    status=response.status,
+                    reason=response.reason,
+                    headers=tuple(response.getheaders()),
+                    body=buffer.getvalue(),
+                    body_capped=capped,
+                    elapsed=_since(started),
+                )
+            except (OSError, http.client.HTTPException, ssl.SSLError) as error:
+                if response is None or response.status is None or not response.headers:
+                    problem = self._head_error(error, url, dog)
+                    return Exchange(sent, error=problem, elapsed=_since(started))
+                declared = _length(response.getheader("Content-Length"))
+                return Exchange(
+                    sent,
+                    status=response.status,
+                    reason=response.reason,
+                    headers=tuple(response.getheaders()),
+                    error=self._body_error(error, size, declared, url, dog),
+                    elapsed=_since(started),
+                )
+            finally:
+                sock.close()
 
     def _after_head(
         self,
@@ -251,22 +447,26 @@ class Client:
         should not have sent; a server that keeps the connection open gets a short grace period.
         """
         sock.settimeout(HEAD_GRACE)
-        leftover = b""
+        leftover = io.BytesIO()
+        size = 0
+        grace_ends = time.monotonic() + HEAD_GRACE
         try:
-            while len(leftover) <= cap:
+            while size <= cap and time.monotonic() < grace_ends:
                 chunk = response.fp.read1(CHUNK) if response.fp is not None else b""
                 if not chunk:
                     break
-                leftover += chunk
-        except (TimeoutError, OSError):
+                leftover.write(chunk)
+                size += len(chunk)
+        except (TimeoutError, OSError, ValueError):
             pass
+        leftover.truncate(cap)
         return Exchange(
             sent,
             status=response.status,
             reason=response.reason,
             headers=tuple(response.getheaders()),
-            body=leftover[:cap],
-            body_capped=len(leftover) > cap,
+            body=leftover.getvalue(),
+            body_capped=size > cap,
             elapsed=_since(started),
         )
 
@@ -281,6 +481,118 @@ class Client:
         return context
 
 
+class _BodyReader:
+    """Reads a urllib3 body into one buffer, up to `cap` octets (no copy beyond the cap).
+
+    For a Content-Length body it looks at what is already buffered, and at the socket, before
+    the last read: octets past the announced length would otherwise be dropped unseen or, on a
+    reused connection, be read as the next answer. They end up in `stray`; `follows` says the
+    connection must not be reused (anything at all may follow).
+    """
+
+    def __init__(self, raw: urllib3.BaseHTTPResponse, cap: int, head: bool) -> None:
+        self.raw = raw
+        self.cap = cap
+        self.head = head
+        self.size = 0
+        self.capped = False
+        self.follows = False
+        self.stray = b""
+        self.data = b""
+        self._buffer = io.BytesIO()
+
+    def run(self) -> None:
+        while self.size <= self.cap:
+            room = self.cap + 1 - self.size
+            before = self.size
+            tail = self._last_octets(room)
+            if tail is not None:
+                self._keep(tail)
+                break
+            if self.size > before:
+                continue
+            chunk = self.raw.read(min(CHUNK, room), decode_content=False)
+            if not chunk:
+                break
+            self._keep(chunk)
+        self.capped = self.size > self.cap
+        self._buffer.truncate(self.cap)
+        self.data = self._buffer.getvalue()
+        self._buffer = io.BytesIO()
+
+    def _keep(self, chunk: bytes) -> None:
+        self._buffer.write(chunk)
+        self.size += len(chunk)
+
+    def _last_octets(self, room: int) -> bytes | None:
+        """The rest of a Content-Length body when all of it is buffered and something follows.
+
+        None means: read on as usual (nothing follows, or this is not the last read).
+        """
+        inner = getattr(self.raw, "_fp", None)  # the http.client response under urllib3
+        remaining = getattr(inner, "length", None)
+        reader = getattr(inner, "fp", None)
+        if (
+            self.head
+            or not isinstance(remaining, int)
+            or getattr(inner, "chunked", True)
+            or not 0 < remaining <= min(CHUNK, room)
+            or not hasattr(reader, "peek")
+        ):
+            return None
+        try:  # a transport error here (a reset) is the body's error: let it through
+            buffered: bytes = reader.peek(remaining)  # type: ignore[union-attr]
+        except ValueError:  # closed under us
+            return None
+        if len(buffered) < remaining:
+            # Not all here yet: take what is buffered (so a reset later loses no count of it)
+            # and look again before the next read.
+            self._keep(self.raw.read(len(buffered), decode_content=False))
+            return None
+        stray, follows = _pending(getattr(self.raw, "connection", None))
+        stray = buffered[remaining:] + stray
+        if not (stray or follows):
+            return None
+        self.stray, self.follows = stray[:SHOWN_OCTETS], True
+        return buffered[:remaining]
+
+
+def _pending(connection: Any) -> tuple[bytes, bool]:
+    """Octets waiting on a connection's socket without reading them; and whether any may be."""
+    sock = getattr(connection, "sock", None)
+    if not isinstance(sock, socket.socket):
+        return b"", False
+    if isinstance(sock, ssl.SSLSocket):
+        try:
+            readable = bool(sock.pending()) or bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):
+            return b"", True
+        return b"", readable  # TLS records cannot be peeked: drop the connection, say nothing
+    try:
+        # A socket with a timeout waits for data before recv, whatever the flags: poll first.
+        if not select.select([sock], [], [], 0)[0]:
+            return b"", False
+        data = sock.recv(SHOWN_OCTETS, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (OSError, ValueError):
+        return b"", True
+    return data, True  # b"" is the server's FIN: nothing stray, but the connection is done
+
+
+def _length(value: str | None) -> int | None:
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
+def _count(octets: int) -> str:
+    return f"{octets} octet" if octets == 1 else f"{octets} octets"
+
+
+def _show(octets: bytes) -> str:
+    shown = repr(octets[:SHOWN_OCTETS])
+    return shown + ("..." if len(octets) > SHOWN_OCTETS else "")
+
+
 def _split_line(line: str) -> tuple[str, str]:
     name, _, value = line.partition(":")
     return name, value.lstrip(" ") if value.startswith(" ") else value
@@ -290,31 +602,78 @@ def _since(started: float) -> float:
     return time.monotonic() - started
 
 
-def describe_error(error: BaseException, url: str) -> str:
-    """A one-line, human explanation of a transport failure."""
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and every exception it wraps (cause, context, urllib3 reasons and args)."""
+    found: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending and len(found) < 20:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        inner += list(current.args)
+        pending += [e for e in inner if isinstance(e, BaseException)]
+    return found
+
+
+def _partial(error: BaseException) -> int:
+    """How many body octets an IncompleteRead says arrived."""
+    partial = getattr(error, "partial", 0)
+    if isinstance(error, http.client.IncompleteRead) and isinstance(partial, bytes):
+        return len(partial)
+    return partial if isinstance(partial, int) else 0
+
+
+def _status_line(line: str) -> str:
+    shown = line.rstrip("\r\n").encode("latin-1", "replace")
+    text = f"status line is not HTTP: {_show(shown)}"
+    if not shown.startswith(b"HTTP/"):
+        text += " (no HTTP/1.x status line at all: an HTTP/0.9-style answer, or not HTTP)"
+    return text
+
+
+def describe_error(error: BaseException, url: str, settings: ClientSettings | None = None) -> str:
+    """A one-line, human explanation of a transport failure, naming the server's fault."""
+    chain = _causes(error)
     text = str(error)
-    if isinstance(error, requests.ConnectTimeout | socket.timeout | TimeoutError):
-        if isinstance(error, requests.ConnectTimeout):
-            return f"connecting to {url} timed out"
-        return f"timed out waiting for {url}: {text or 'no answer'}"
-    if isinstance(error, requests.ReadTimeout):
-        return f"{url} accepted the request but sent no answer in time"
+
+    def first(kind: type[BaseException] | tuple[type[BaseException], ...]) -> Any:
+        return next((e for e in chain if isinstance(e, kind)), None)
+
+    limits = settings or ClientSettings()
+    if first(ConnectionRefusedError) is not None or "refused" in text.lower():
+        return f"cannot reach {url}: connection refused. Is the server running?"
+    connect_timeout = first((requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+    # urllib3's NewConnectionError is a ConnectTimeoutError too: it is not a timeout.
+    if connect_timeout is not None and first(urllib3.exceptions.NewConnectionError) is None:
+        return f"connecting to {url} timed out after {limits.connect_timeout:g} s"
+    if first(ssl.SSLError) is not None:
+        return f"TLS handshake with {url} failed: {_last_reason(str(first(ssl.SSLError)))}"
+    bad_line = first(http.client.BadStatusLine)
+    if bad_line is not None and not isinstance(bad_line, http.client.RemoteDisconnected):
+        return f"{url}: {_status_line(str(bad_line.args[0]) if bad_line.args else '')}"
+    if first(http.client.LineTooLong) is not None:
+        too_long = first(http.client.LineTooLong)
+        return f"{url} sent a status line or header field that is too long: {too_long}"
+    if first(http.client.RemoteDisconnected) is not None:
+        return f"{url} closed the connection without answering"
+    timeout = (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)
+    if first(timeout) is not None:
+        return f"{url} accepted the request but sent no answer within {limits.read_timeout:g} s"
+    if first(ConnectionResetError) is not None:
+        return f"{url} reset the connection before answering"
+    if first(http.client.HTTPException) is not None:
+        inner = first(http.client.HTTPException)
+        return f"{url} sent a response that is not valid HTTP/1.1: {type(inner).__name__} {inner}"
     if isinstance(error, requests.ConnectionError | ConnectionError):
-        if "refused" in text.lower():
-            return f"cannot reach {url}: connection refused. Is the server running?"
-        if "reset" in text.lower():
-            return f"{url} reset the connection"
-        return f"connection to {url} failed: {_last_reason(text)}"
-    if isinstance(error, ssl.SSLError | requests.exceptions.SSLError):
-        return f"TLS with {url} failed: {_last_reason(text)}"
-    if isinstance(error, http.client.HTTPException):
-        return f"{url} sent a response that is not valid HTTP/1.1: {type(error).__name__} {text}"
+        return f"connection to {url} failed: {_last_reason(error)}"
     if isinstance(error, urllib3.exceptions.ProtocolError):
-        return f"{url} broke the response off: {_last_reason(text)}"
-    return f"{type(error).__name__}: {_last_reason(text)}"
+        return f"{url} broke the response off: {_last_reason(error)}"
+    return f"{type(error).__name__}: {_last_reason(error)}"
 
 
-def _last_reason(text: str) -> str:
+def _last_reason(error: BaseException | str) -> str:
     """urllib3 nests reasons in parentheses; the innermost is the useful one."""
-    text = text.strip()
+    text = str(error).strip()
     return text if len(text) < 200 else text[:197] + "..."

@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from .reports import is_conformant
+
 ORDER = ("pass", "info", "warn", "fail", "error", "skip")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SECTION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
@@ -242,7 +244,7 @@ def render_html(report: dict[str, Any]) -> str:
     results: list[dict[str, Any]] = report["results"]
     tally = Counter(r["outcome"] for r in results)
     counts = {o: tally[o] for o in ORDER}  # from the rows themselves, so the two always agree
-    bad = bool(counts["fail"] or counts["error"])
+    bad = not is_conformant(counts, report.get("fail_on"))
     target = report.get("target") or {}
     main = target.get("main") or next(iter(target.values()), "?")
     tool = report.get("tool") or {}

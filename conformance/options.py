@@ -181,8 +181,8 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
     )
     if pick("target_app"):
         base = str(values.get("app_base_url") or "")
-        urls = {role: base + "/" + url.lstrip("/") if url.startswith("/") else url
-                for role, url in urls.items()}  # fmt: skip
+        urls = {role: url if url.startswith(("http://", "https://")) else
+                base + "/" + url.lstrip("/") for role, url in urls.items()}  # fmt: skip
     reports: dict[str, Path] = {}
     if pick("report_dir"):
         directory = Path(pick("report_dir"))
@@ -227,15 +227,35 @@ def load_target_file(path: Path) -> dict[str, Any]:
     unknown = sorted(set(data) - known)
     if unknown:
         raise TargetError(f"target file {path}: unknown key(s) {', '.join(unknown)}")
-    values: dict[str, Any] = {
-        k: v for k, v in data.items() if k not in ("resources", "headers", "oracle_files")
-    }
+    by_name = {option.name: option for option in OPTIONS}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("resources", "headers", "oracle_files"):
+            continue
+        option = by_name.get(key)
+        if option is not None and option.kind == "list" and not isinstance(value, list):
+            value = [value]  # `level: MUST` means the one-element list
+        if option is not None and option.choices and value is not None:
+            for item in value if isinstance(value, list) else [value]:
+                if str(item) not in option.choices:
+                    raise TargetError(
+                        f"target file {path}: {key}: {item!r} is not one of "
+                        f"{', '.join(option.choices)}"
+                    )
+        values[key] = value
     base = path.parent
-    values["resource"] = [f"{role}={url}" for role, url in (data.get("resources") or {}).items()]
-    values["header"] = [f"{name}: {value}" for name, value in (data.get("headers") or {}).items()]
-    values["oracle_file"] = [
-        f"{role}={os.path.join(base, p)}" for role, p in (data.get("oracle_files") or {}).items()
+    values["resource"] = [
+        *values.get("resource", []),
+        *(f"{role}={url}" for role, url in (data.get("resources") or {}).items()),
     ]
+    values["header"] = [
+        *values.get("header", []),
+        *(f"{name}: {value}" for name, value in (data.get("headers") or {}).items()),
+    ]
+    values["oracle_file"] = [
+        os.path.join(base, str(item)) if "=" not in str(item) else str(item)
+        for item in values.get("oracle_file", [])
+    ] + [f"{role}={os.path.join(base, p)}" for role, p in (data.get("oracle_files") or {}).items()]
     return values
 
 

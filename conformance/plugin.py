@@ -249,6 +249,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             profile=settings.profile,
             duration=time.monotonic() - state.started,
             oracles=state.target.oracles() if state.target else None,
+            fail_on=settings.fail_on,
         )
         for kind, path in write_reports(report, settings.reports).items():
             terminalreporter.write_line(f"range-conformance: {kind} report written to {path}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import short_cite
+from .reports import is_conformant
 
 ICONS = {"pass": "✅", "info": "ℹ️", "warn": "⚠️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 ORDER = ("fail", "error", "warn", "info", "pass", "skip")
@@ -22,7 +23,7 @@ def _cell(text: str) -> str:
 
 def render_markdown(report: dict[str, Any]) -> str:
     counts = report["counts"]
-    bad = counts["fail"] or counts["error"]
+    bad = not is_conformant(counts, report.get("fail_on"))
     verdict = "❌ NOT conformant" if bad else "✅ conformant"
     lines = [
         f"## range-conformance: {verdict}",

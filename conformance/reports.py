@@ -31,6 +31,7 @@ def build_json_report(
     profile: str,
     duration: float,
     oracles: dict[str, str] | None = None,
+    fail_on: str = "fail",
 ) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA_ID,
@@ -39,6 +40,7 @@ def build_json_report(
         "profile": profile,
         "duration_seconds": round(duration, 3),
         "counts": counts(results),
+        "fail_on": fail_on,
         "oracles": dict(oracles or {}),
         "results": [_result(result) for result in results],
     }
@@ -95,6 +97,12 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "actual": finding.actual,
         "offset": finding.offset,
     }
+
+
+def is_conformant(tally: dict[str, int], fail_on: str | None = "fail") -> bool:
+    """The run's verdict as the reports state it: fail and error fail it, warn too on request."""
+    failing = tally.get("fail", 0) or tally.get("error", 0)
+    return not (failing or (fail_on == "warn" and tally.get("warn", 0)))
 
 
 def write_json(report: dict[str, Any], path: Path) -> None:

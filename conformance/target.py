@@ -124,6 +124,9 @@ class Target:
         self.urls = dict(urls)
         self.client = client
         self.oracle_files = dict(oracle_files or {})
+        for role, path in self.oracle_files.items():
+            if not path.is_file():
+                raise TargetError(f"--oracle-file {path} (for {role}) is not a readable file")
         self.oracle_mode = oracle_mode
         self._learned: dict[str, Resource] = {}
         self._capable: bool | None = None
@@ -255,8 +258,10 @@ def _disagreement(
         prefix = client.send("GET", url, [], cap=PREFIX_CHECK)
         body = prefix.body if prefix.error is None and prefix.status == 200 else b""
     if body and body != oracle.read(0, len(body) - 1):
-        return (f"--oracle-file {oracle.path} differs from the 200 that {url} serves "
-                f"in its first {len(body)} octets: is it the same version?")
+        return (
+            f"--oracle-file {oracle.path} differs from the 200 that {url} serves "
+            f"in its first {len(body)} octets: is it the same version?"
+        )
     return None
     windows = WindowOracle(client, url, size)
     for first in sorted({0, max(0, size - 4096)}):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from .ranges import ByteRange
 
@@ -88,9 +88,52 @@ def iter_file_slice(file: BinaryIO, part: ByteRange) -> Iterator[bytes]:
         yield chunk
 
 
-def iter_multipart(plan: MultipartPlan, file: BinaryIO) -> Iterator[bytes]:
-    """Yield the body of `plan`, reading each part's data from `file` as it goes."""
+class Readable(Protocol):
+    """What iter_multipart reads from: an open binary file (raw or buffered) or a BytesIO."""
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def iter_multipart(plan: MultipartPlan, file: Readable) -> Iterator[bytes]:
+    """Yield the body of `plan`, reading each part's data from `file` as it goes.
+
+    Framing and data are packed into chunks of CHUNK_SIZE octets (the last one shorter): a
+    part's head travels with its first data, and small parts share a chunk, so the server makes
+    one socket write per CHUNK_SIZE octets instead of one per head and per part.
+    """
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    filled = 0
     for head, part in plan.heads:
-        yield head
-        yield from iter_file_slice(file, part)
-    yield plan.tail
+        if filled + len(head) > CHUNK_SIZE:
+            yield bytes(view[:filled])
+            filled = 0
+        if len(head) > CHUNK_SIZE:  # only with absurdly long part fields
+            yield head
+        else:
+            view[filled : filled + len(head)] = head
+            filled += len(head)
+        file.seek(part.first)
+        remaining = part.length
+        while remaining > 0:
+            if filled == CHUNK_SIZE:
+                yield bytes(view)
+                filled = 0
+            count = file.readinto(view[filled : filled + min(CHUNK_SIZE - filled, remaining)])
+            if not count:  # the file shrank under us: stop; the framing will show it
+                yield bytes(view[:filled])
+                return
+            filled += count
+            remaining -= count
+    tail = plan.tail
+    if filled + len(tail) > CHUNK_SIZE:
+        yield bytes(view[:filled])
+        filled = 0
+    if len(tail) > CHUNK_SIZE:
+        yield tail
+    else:
+        view[filled : filled + len(tail)] = tail
+        filled += len(tail)
+    yield bytes(view[:filled])

@@ -6,6 +6,7 @@ bounded chunks, zero-copy through `wsgi.file_wrapper` when the server offers one
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 from collections.abc import Iterable, Iterator
@@ -159,6 +160,12 @@ def _last_modified(given: datetime | bool | None, stat: os.stat_result) -> datet
     return moment.replace(microsecond=0)  # HTTP-dates have whole seconds
 
 
+@functools.lru_cache(maxsize=1024)
+def _http_date(moment: datetime) -> str:
+    return format_http_date(moment)
+
+
+@functools.lru_cache(maxsize=1024)  # mimetypes.guess_type is slow, and pure for a given name
 def _content_type(path: str, mimetype: str | None) -> str:
     if mimetype is None:
         guessed, encoding = mimetypes.guess_type(path)
@@ -199,7 +206,7 @@ def _file_body(path: str, part: ByteRange, whole: bool) -> Iterable[bytes]:
 
 
 def _stream_multipart(path: str, plan: MultipartPlan) -> Iterator[bytes]:
-    with open(path, "rb") as file:
+    with open(path, "rb", buffering=0) as file:  # readinto() straight from the OS
         yield from iter_multipart(plan, file)
 
 
@@ -219,8 +226,9 @@ def send_file_ranged(
     A sibling `<path>.gz` is served with `Content-Encoding: gzip` to clients that accept it.
     """
     path = os.fspath(path)
+    environ = request.environ  # read once: each request.headers lookup goes through a proxy
     method = request.method
-    variant = _select_variant(path, request.headers.get("Accept-Encoding"))
+    variant = _select_variant(path, environ.get("HTTP_ACCEPT_ENCODING"))
     stat = os.stat(variant.path)
     length = stat.st_size
     now = datetime.now(timezone.utc)
@@ -234,31 +242,32 @@ def send_file_ranged(
 
     # Fields every answer carries (§15.3.7 and §15.4.5 validators and Vary). Date (§6.6.1) is
     # left to the HTTP server, which adds its own: a second Date line would break §5.3.
-    headers = Headers()
+    # A plain list, made into Headers once: each Headers[...] = ... rescans the fields.
+    fields: list[tuple[str, str]] = []
     if tag is not None:
-        headers["ETag"] = str(tag)
+        fields.append(("ETag", str(tag)))
     if modified is not None:
-        headers["Last-Modified"] = format_http_date(modified)
+        fields.append(("Last-Modified", _http_date(modified)))
     if variant.negotiated:
-        headers["Vary"] = "Accept-Encoding"
+        fields.append(("Vary", "Accept-Encoding"))
     cache_control = "no-cache" if max_age is None else f"public, max-age={max_age}"
 
     conditionals = Conditionals(
-        if_match=request.headers.get("If-Match"),
-        if_unmodified_since=request.headers.get("If-Unmodified-Since"),
-        if_none_match=request.headers.get("If-None-Match"),
-        if_modified_since=request.headers.get("If-Modified-Since"),
-        if_range=request.headers.get("If-Range"),
+        if_match=environ.get("HTTP_IF_MATCH"),
+        if_unmodified_since=environ.get("HTTP_IF_UNMODIFIED_SINCE"),
+        if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+        if_modified_since=environ.get("HTTP_IF_MODIFIED_SINCE"),
+        if_range=environ.get("HTTP_IF_RANGE"),
     )
     decision = evaluate_preconditions(method, conditionals, validators)
     if decision is Decision.NOT_MODIFIED:
-        headers["Cache-Control"] = cache_control
-        return RangedResponse(b"", 304, headers)  # Werkzeug adds no Content-Length to a 304
+        fields.append(("Cache-Control", cache_control))
+        return RangedResponse(b"", 304, fields)  # Werkzeug adds no Content-Length to a 304
     if decision is Decision.PRECONDITION_FAILED:
-        return RangedResponse(b"Precondition Failed\n", 412, headers, content_type="text/plain")
+        return RangedResponse(b"Precondition Failed\n", 412, fields, content_type="text/plain")
 
-    headers["Accept-Ranges"] = "bytes"
-    range_value = request.headers.get("Range")  # never the legacy Request-Range
+    fields.append(("Accept-Ranges", "bytes"))
+    range_value = environ.get("HTTP_RANGE")  # never the legacy Request-Range
     if range_applies(method, range_value, conditionals, validators):
         assert range_value is not None
         result = evaluate_range(range_value, length)
@@ -266,11 +275,11 @@ def send_file_ranged(
         result = Ignore("no applicable Range")
 
     if isinstance(result, Unsatisfiable):
-        headers["Content-Range"] = f"bytes */{length}"  # §15.5.17: SHOULD state the length
-        return RangedResponse(b"Range Not Satisfiable\n", 416, headers, content_type="text/plain")
+        fields.append(("Content-Range", f"bytes */{length}"))  # §15.5.17: SHOULD state it
+        return RangedResponse(b"Range Not Satisfiable\n", 416, fields, content_type="text/plain")
 
     # 200 and 206 carry the same representation fields (§15.3.7).
-    headers["Cache-Control"] = cache_control
+    fields.append(("Cache-Control", cache_control))
     part_fields: tuple[tuple[str, str], ...] = (("Content-Type", content_type),)
     if variant.coding is not None:
         part_fields += (("Content-Encoding", variant.coding),)
@@ -279,22 +288,22 @@ def send_file_ranged(
         # §15.3.7.2: several parts go in a multipart/byteranges body with no top-level
         # Content-Range; each part repeats the representation's Content-Type (and coding).
         plan = plan_multipart(result.ranges, length, new_boundary(), part_fields)
-        headers["Content-Type"] = plan.content_type
-        headers["Content-Length"] = str(plan.content_length)
+        fields.append(("Content-Type", plan.content_type))
+        fields.append(("Content-Length", str(plan.content_length)))
         return RangedResponse(
-            _stream_multipart(variant.path, plan), 206, headers, direct_passthrough=True
+            _stream_multipart(variant.path, plan), 206, fields, direct_passthrough=True
         )
 
-    headers.extend(part_fields)
+    fields.extend(part_fields)
     if isinstance(result, Satisfiable):
         part = result.ranges[0]
-        headers["Content-Range"] = f"bytes {part.first}-{part.last}/{length}"
-        headers["Content-Length"] = str(part.length)
+        fields.append(("Content-Range", f"bytes {part.first}-{part.last}/{length}"))
+        fields.append(("Content-Length", str(part.length)))
         if method != "HEAD":
             body = _file_body(variant.path, part, whole=part.length == length)
-        return RangedResponse(body, 206, headers, direct_passthrough=True)
+        return RangedResponse(body, 206, fields, direct_passthrough=True)
 
-    headers["Content-Length"] = str(length)
+    fields.append(("Content-Length", str(length)))
     if method != "HEAD" and length > 0:  # HEAD: the GET's fields, no content (§9.3.2)
         body = _file_body(variant.path, ByteRange(0, length - 1), whole=True)
-    return RangedResponse(body, 200, headers, direct_passthrough=True)
+    return RangedResponse(body, 200, fields, direct_passthrough=True)

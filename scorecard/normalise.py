@@ -7,6 +7,7 @@ What differs from run to run, and what it becomes:
 | `127.0.0.1:PORT` in any string (target URLs, request URLs, curl, Location, findings) | free port | `127.0.0.1:PORT` |
 | `Date` header values (and `Expires`), HTTP-dates equal to "now" in findings | clock | `<date>` |
 | `duration_seconds`, `measures.seconds`, `response.elapsed_seconds` | clock | `0` |
+| absolute paths of case files (`file`, `details`) | where the clone is | `cases/NAME.range.yaml` |
 | multipart boundaries (from each `Content-Type: multipart/...; boundary=B`, everywhere in the record) | random per response | `BOUNDARY` |
 | `counts` | recomputed from the outcomes (unchanged in effect) | — |
 
@@ -26,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+CASE_PATH_RE = re.compile(r"(?:/[^\s\"':]+)?/(cases/[\w.-]+\.ya?ml)")
 PORT_RE = re.compile(r"(127\.0\.0\.1|localhost|\[::1\]):\d+")
 BOUNDARY_RE = re.compile(r"""boundary=("?)([^";,\s]+)\1""", re.IGNORECASE)
 HTTP_DATE_RE = re.compile(
@@ -73,6 +75,7 @@ def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
 
     def fix(text: str) -> str:
         text = PORT_RE.sub(lambda m: m.group(1) + ":PORT", text)
+        text = CASE_PATH_RE.sub(r"\1", text)
         for boundary in boundaries:
             text = text.replace(boundary, "BOUNDARY")
         return HTTP_DATE_RE.sub(_now_date, text)

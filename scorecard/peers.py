@@ -82,7 +82,7 @@ PEERS: tuple[Peer, ...] = (
     Peer("sanic", "Sanic app.static (defaults)", "pypi", ("sanic==25.12.1",),
          (("Sanic", "sanic"),), "sanic_peer.py"),
     Peer("http.server", "CPython http.server (SimpleHTTPRequestHandler)", "stdlib", (),
-         (("http.server, CPython", "python"),), "", BASE_ROLES, docroot=True),
+         (("CPython http.server", "python"),), "", BASE_ROLES, docroot=True),
     Peer("express", "Express express.static", "npm", ("express@5.3.0",),
          (("Express", "express"), ("send", "send")), "express.js"),
     Peer("serve-handler", "serve-handler (the engine of `serve`)", "npm",

@@ -105,11 +105,21 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def targets_file(peer: Peer, port: int, tmp: Path) -> Path:
+# Roles whose octets are exactly a fixture file: the suite compares against the local copy
+# (a server that ignores Range could not supply the windows of the 5 GB file otherwise).
+ORACLE_ROLES = ("main", "r10000", "one", "empty", "text", "large")
+
+
+def targets_file(peer: Peer, port: int, tmp: Path, root: Path) -> Path:
     base = f"http://127.0.0.1:{port}"
     data = {
         "url": base + FIXTURE_ROLES["main"],
         "resources": {role: base + FIXTURE_ROLES[role] for role in peer.roles if role != "main"},
+        "oracle_files": {
+            role: str(root / FIXTURE_ROLES[role].rsplit("/", 1)[1])
+            for role in ORACLE_ROLES
+            if role in peer.roles
+        },
     }
     path = tmp / "targets.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -159,7 +169,7 @@ def run_peer(peer: Peer, root: Path, profiles: tuple[str, ...], log: Any) -> Out
                 env=env, cwd=tmp, start_new_session=True,
             )  # fmt: skip
         _wait_ready(proc, f"http://127.0.0.1:{port}{FIXTURE_ROLES['main']}", server_log)
-        targets = targets_file(peer, port, tmp)
+        targets = targets_file(peer, port, tmp, root)
         for profile in profiles:
             log(f"  {peer.name}: grading, profile {profile}")
             raw = grade(targets, profile, tmp / f"{profile}.json")

@@ -27,8 +27,8 @@ from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.model import Case
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
 from tests.conformance.test_reports import write_mixed_cases
+from tests.conftest import role_urls
 from tests.mutants.mutants import MinusZeroIsWhole, SliceFromFirstPlusOne
 
 CASES = bundled_cases_dir()
@@ -156,8 +156,17 @@ def test_resource_role_is_used_and_missing_roles_are_skipped_with_a_remedy(
     assert code == 0
     assert outcomes(out) == {"SGL-25": "skip", "SGL-26": "skip"}
     assert "pass --resource one=URL" in out
-    code, out = run(urls["main"], "--cases", str(SINGLE), "--id", "SGL-25", "--id", "SGL-26",
-                    "--resource", f"one={urls['one']}")  # fmt: skip
+    code, out = run(
+        urls["main"],
+        "--cases",
+        str(SINGLE),
+        "--id",
+        "SGL-25",
+        "--id",
+        "SGL-26",
+        "--resource",
+        f"one={urls['one']}",
+    )
     assert code == 0
     assert outcomes(out) == {"SGL-25": "pass", "SGL-26": "pass"}
 
@@ -176,8 +185,15 @@ def test_resource_that_is_not_a_url_exits_2(capsys: pytest.CaptureFixture[str]) 
 
 def test_oracle_file_that_matches_passes(reference_base_url: str, fixtures_dir: Path) -> None:
     urls = role_urls(reference_base_url)
-    code, out = run(urls["main"], "--cases", str(SINGLE), "--id", "SGL-0[1-4]",
-                    "--oracle-file", str(fixtures_dir / "r1000.bin"))  # fmt: skip
+    code, out = run(
+        urls["main"],
+        "--cases",
+        str(SINGLE),
+        "--id",
+        "SGL-0[1-4]",
+        "--oracle-file",
+        str(fixtures_dir / "r1000.bin"),
+    )
     assert code == 0
     assert set(outcomes(out).values()) == {"pass"}
 
@@ -188,8 +204,17 @@ def test_oracle_file_shows_slices_a_server_takes_from_the_wrong_place(
     """The server's 200 is right, its 206 slices start one octet late: the local copy says so."""
     broken = SliceFromFirstPlusOne(create_app(fixtures_dir))
     with serve_in_thread(broken) as base:  # type: ignore[arg-type]
-        code, out = run(role_urls(base)["main"], "--cases", str(SINGLE), "--id", "SGL-04",
-                        "--id", "SGL-08", "--oracle-file", str(fixtures_dir / "r1000.bin"))  # fmt: skip
+        code, out = run(
+            role_urls(base)["main"],
+            "--cases",
+            str(SINGLE),
+            "--id",
+            "SGL-04",
+            "--id",
+            "SGL-08",
+            "--oracle-file",
+            str(fixtures_dir / "r1000.bin"),
+        )
     assert code == 1
     assert outcomes(out) == {"SGL-04": "fail", "SGL-08": "pass"}  # bytes=0- is not rewritten
     assert "FAIL  body" in out
@@ -216,8 +241,9 @@ def test_oracle_file_that_differs_is_never_a_pass(
     data[1] ^= 0xFF  # same size, one octet different: inside SGL-04's bytes=0-1
     copy.write_bytes(bytes(data))
     urls = role_urls(reference_base_url)
-    code, out = run(urls["main"], "--cases", str(SINGLE), "--id", "SGL-04",
-                    "--oracle-file", str(copy))  # fmt: skip
+    code, out = run(
+        urls["main"], "--cases", str(SINGLE), "--id", "SGL-04", "--oracle-file", str(copy)
+    )
     assert code == 1
     assert_oracle_disagrees(out, "SGL-04", copy)
 
@@ -228,8 +254,15 @@ def test_oracle_file_for_another_role(
     urls = role_urls(reference_base_url)
     wrong = tmp_path / "one.bin"
     wrong.write_bytes(bytes([(fixtures_dir / "one.bin").read_bytes()[0] ^ 1]))
-    argv = [urls["main"], "--cases", str(SINGLE), "--id", "SGL-25",
-            "--resource", f"one={urls['one']}"]  # fmt: skip
+    argv = [
+        urls["main"],
+        "--cases",
+        str(SINGLE),
+        "--id",
+        "SGL-25",
+        "--resource",
+        f"one={urls['one']}",
+    ]
     code, out = run(*argv, "--oracle-file", f"one={fixtures_dir / 'one.bin'}")
     assert code == 0
     assert outcomes(out) == {"SGL-25": "pass"}
@@ -243,8 +276,15 @@ def test_oracle_file_of_the_wrong_size_is_an_error_naming_it(
 ) -> None:
     short = tmp_path / "short.bin"
     short.write_bytes(b"x" * 999)
-    code, out = run(role_urls(reference_base_url)["main"], "--cases", str(SINGLE),
-                    "--id", "SGL-04", "--oracle-file", str(short))  # fmt: skip
+    code, out = run(
+        role_urls(reference_base_url)["main"],
+        "--cases",
+        str(SINGLE),
+        "--id",
+        "SGL-04",
+        "--oracle-file",
+        str(short),
+    )
     assert code == 1
     assert outcomes(out) == {"SGL-04": "error"}
     assert f"--oracle-file {short} has 999 octets" in out
@@ -267,15 +307,35 @@ def test_targets_file_drives_a_run(
         "profile: media\n",
         "utf-8",
     )
-    code, out = run("--targets", str(targets), "--cases", str(MEDIA), "--cases", str(SINGLE),
-                    "--id", "MED-03", "--id", "SGL-25", "--json", str(tmp_path / "r.json"))  # fmt: skip
+    selection = ("--cases", str(MEDIA), "--cases", str(SINGLE), "--id", "MED-03", "--id", "SGL-25")
+    code, out = run("--targets", str(targets), *selection)
     assert code == 0, out
     assert outcomes(out) == {"SGL-25": "pass", "MED-03": "pass"}
     assert "profile media" in out
     assert recorder.requests
     assert all(h.get("authorization") == "Bearer from-file" for _, h in recorder.requests)
-    report = (tmp_path / "r.json").read_text("utf-8")
-    assert f"local file {tmp_path / 'one-copy.bin'}" in report or '"one"' in report
+    # the relative oracle path is read next to the target file: a wrong copy there is noticed
+    wrong = tmp_path / "one-copy.bin"
+    wrong.write_bytes(bytes([wrong.read_bytes()[0] ^ 1]))
+    code, out = run("--targets", str(targets), *selection)
+    assert code == 1
+    assert_oracle_disagrees(out, "SGL-25", wrong)
+
+
+def test_a_missing_oracle_file_is_a_usage_error(
+    reference_base_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-copy.bin"
+    main_url = role_urls(reference_base_url)["main"]
+    code, out = run(
+        main_url, "--cases", str(SINGLE), "--id", "SGL-04", "--oracle-file", str(missing)
+    )
+    assert "internal error" not in out
+    if code == 2:
+        assert str(missing) in capsys.readouterr().err
+    else:
+        assert outcomes(out) == {"SGL-04": "error"}
+        assert str(missing) in out
 
 
 # --- headers, user agent ----------------------------------------------------------------------
@@ -283,8 +343,19 @@ def test_targets_file_drives_a_run(
 
 def test_extra_headers_reach_the_server_on_both_paths(recorded: tuple[str, Recorder]) -> None:
     main_url, recorder = recorded
-    code, out = run(main_url, "--cases", str(BASELINE), "--id", "BAS-01", "--id", "BAS-02",
-                    "-H", "X-Test: yes", "--header", "Authorization: Bearer t")  # fmt: skip
+    code, out = run(
+        main_url,
+        "--cases",
+        str(BASELINE),
+        "--id",
+        "BAS-01",
+        "--id",
+        "BAS-02",
+        "-H",
+        "X-Test: yes",
+        "--header",
+        "Authorization: Bearer t",
+    )
     assert code == 0, out
     methods = {method for method, _ in recorder.requests}
     assert methods == {"GET", "HEAD"}  # HEAD goes out on the raw-socket path
@@ -298,8 +369,17 @@ def test_user_agent_default_and_override(recorded: tuple[str, Recorder]) -> None
     run(main_url, "--cases", str(BASELINE), "--id", "BAS-01")
     assert {h["user-agent"] for _, h in recorder.requests} == {"range-conformance/0.1.0"}
     recorder.requests.clear()
-    code, _ = run(main_url, "--cases", str(BASELINE), "--id", "BAS-01", "--id", "BAS-02",
-                  "--user-agent", "Mozilla/5.0 (test)")  # fmt: skip
+    code, _ = run(
+        main_url,
+        "--cases",
+        str(BASELINE),
+        "--id",
+        "BAS-01",
+        "--id",
+        "BAS-02",
+        "--user-agent",
+        "Mozilla/5.0 (test)",
+    )
     assert code == 0
     assert {m for m, _ in recorder.requests} == {"GET", "HEAD"}
     assert {h["user-agent"] for _, h in recorder.requests} == {"Mozilla/5.0 (test)"}
@@ -311,12 +391,19 @@ def test_user_agent_default_and_override(recorded: tuple[str, Recorder]) -> None
 def test_timeout_a_server_that_never_answers_is_an_error_within_the_timeout() -> None:
     with canned(lambda head: None) as (port, heads):
         started = time.monotonic()
-        code, out = run(f"http://127.0.0.1:{port}/r", "--cases", str(BASELINE),
-                        "--id", "BAS-01", "--timeout", "0.3")  # fmt: skip
+        code, out = run(
+            f"http://127.0.0.1:{port}/r",
+            "--cases",
+            str(BASELINE),
+            "--id",
+            "BAS-01",
+            "--timeout",
+            "0.3",
+        )
         elapsed = time.monotonic() - started
     assert code == 1
     assert outcomes(out) == {"BAS-01": "error"}
-    assert "sent no answer in time" in out
+    assert re.search(r"no answer|timed out", out)
     assert len(heads) == 1
     assert elapsed < 3
 
@@ -350,8 +437,17 @@ def full_backlog() -> Iterator[int]:
 def test_connect_timeout_is_honoured() -> None:
     with full_backlog() as port:
         started = time.monotonic()
-        code, out = run(f"http://127.0.0.1:{port}/r", "--cases", str(BASELINE),
-                        "--id", "BAS-01", "--connect-timeout", "0.3", "--timeout", "30")  # fmt: skip
+        code, out = run(
+            f"http://127.0.0.1:{port}/r",
+            "--cases",
+            str(BASELINE),
+            "--id",
+            "BAS-01",
+            "--connect-timeout",
+            "0.3",
+            "--timeout",
+            "30",
+        )
         elapsed = time.monotonic() - started
     assert code == 1
     assert outcomes(out) == {"BAS-01": "error"}
@@ -372,10 +468,12 @@ class _Quiet(WSGIRequestHandler):
 
 @contextmanager
 def serve_tls(app: Any, context: ssl.SSLContext) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet,
-                         ssl_context=context)  # fmt: skip
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)  # fmt: skip
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=_Quiet, ssl_context=context
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"https://127.0.0.1:{server.server_port}"
@@ -449,12 +547,19 @@ def test_tls_client_cert_is_presented(pki: Pki, fixtures_dir: Path) -> None:
         code, out = run(url, *TLS_CASES, "--ca-bundle", str(pki.ca_pem))
         assert code == 1
         assert set(outcomes(out).values()) == {"error"}
-        code, out = run(url, *TLS_CASES, "--ca-bundle", str(pki.ca_pem),
-                        "--client-cert", f"{pki.client_cert},{pki.client_key}")  # fmt: skip
+        code, out = run(
+            url,
+            *TLS_CASES,
+            "--ca-bundle",
+            str(pki.ca_pem),
+            "--client-cert",
+            f"{pki.client_cert},{pki.client_key}",
+        )
         assert code == 0, out
         assert outcomes(out) == {"BAS-01": "pass", "BAS-02": "pass"}
-        code, out = run(url, *TLS_CASES, "--ca-bundle", str(pki.ca_pem),
-                        "--client-cert", str(pki.client_both))  # fmt: skip
+        code, out = run(
+            url, *TLS_CASES, "--ca-bundle", str(pki.ca_pem), "--client-cert", str(pki.client_both)
+        )
         assert code == 0, out
 
 
@@ -464,8 +569,9 @@ def test_tls_client_cert_is_presented(pki: Pki, fixtures_dir: Path) -> None:
 def test_proxy_gets_every_get_in_absolute_form() -> None:
     origin = f"http://127.0.0.1:{closed_port()}/r"  # nothing there: only the proxy can answer
     with canned(plain_200) as (port, heads):
-        code, out = run(origin, "--cases", str(SINGLE), "--id", "SGL-04",
-                        "--proxy", f"http://127.0.0.1:{port}")  # fmt: skip
+        code, out = run(
+            origin, "--cases", str(SINGLE), "--id", "SGL-04", "--proxy", f"http://127.0.0.1:{port}"
+        )
     assert code == 0, out
     assert outcomes(out) == {"SGL-04": "info"}  # the canned proxy ignores Range: legal
     assert heads
@@ -483,8 +589,15 @@ def test_proxy_gets_every_get_in_absolute_form() -> None:
 def test_proxy_also_gets_the_raw_socket_requests() -> None:
     origin = f"http://127.0.0.1:{closed_port()}/r"
     with canned(plain_200) as (port, heads):
-        code, out = run(origin, "--cases", str(BASELINE), "--id", "BAS-02",
-                        "--proxy", f"http://127.0.0.1:{port}")  # fmt: skip
+        code, out = run(
+            origin,
+            "--cases",
+            str(BASELINE),
+            "--id",
+            "BAS-02",
+            "--proxy",
+            f"http://127.0.0.1:{port}",
+        )
     assert any(request_line(h) == f"HEAD {origin} HTTP/1.1" for h in heads)
     assert outcomes(out) == {"BAS-02": "pass"}
     assert code == 0
@@ -519,8 +632,8 @@ def test_id_globs_are_alternatives_and_case_insensitive() -> None:
     assert listed(out) == ["SGL-01", "SGL-02", "SGL-03", "SGL-18"]
 
 
-def test_id_matching_nothing_lists_nothing() -> None:
-    assert run("--list", "--cases", str(SINGLE), "--id", "NOPE-*") == (0, "")
+def test_a_selection_matching_nothing_is_a_usage_error() -> None:
+    assert run("--list", "--cases", str(SINGLE), "--id", "NOPE-*") == (2, "")
 
 
 def test_tag_and_level_over_the_bundled_cases(bundled_cases: list[Case]) -> None:
@@ -552,8 +665,12 @@ def test_section_includes_subsections_but_not_lookalikes(tmp_path: Path) -> None
     assert listed(out) == ["TST-02", "TST-03"]  # 14.1 and 14.1.2; not 14.10
     assert listed(run("--list", "--cases", str(cases), "--section", "§14.10")[1]) == ["TST-04"]
     assert listed(run("--list", "--cases", str(cases), "--section", "14")[1]) == [
-        "TST-02", "TST-03", "TST-04", "TST-05", "TST-06",
-    ]  # fmt: skip
+        "TST-02",
+        "TST-03",
+        "TST-04",
+        "TST-05",
+        "TST-06",
+    ]
 
 
 def test_keyword_and_level_combine(tmp_path: Path) -> None:
@@ -564,14 +681,15 @@ def test_keyword_and_level_combine(tmp_path: Path) -> None:
 
 def test_media_profile_runs_med_cases_only_in_media(reference_base_url: str) -> None:
     main_url = role_urls(reference_base_url)["main"]
-    assert run("--list", "--cases", str(MEDIA)) == (0, "")
+    assert run("--list", "--cases", str(MEDIA)) == (2, "")  # no MED case outside media
     code, out = run("--list", "--cases", str(MEDIA), "--profile", "media")
     assert code == 0
     assert listed(out) == ["MED-01", "MED-02", "MED-03", "MED-04", "MED-05"]
     code, out = run(main_url, "--cases", str(MEDIA), "--profile", "media")
     assert code == 0, out
-    assert outcomes(out) == dict.fromkeys(listed(run("--list", "--cases", str(MEDIA),
-                                                     "--profile", "media")[1]), "pass")  # fmt: skip
+    assert outcomes(out) == dict.fromkeys(
+        listed(run("--list", "--cases", str(MEDIA), "--profile", "media")[1]), "pass"
+    )
     assert "profile media" in out
 
 
@@ -606,8 +724,13 @@ def test_quiet_prints_only_problems_and_the_summary(
     tmp_path: Path, reference_base_url: str
 ) -> None:
     one = f"http://127.0.0.1:{closed_port()}/one"
-    argv = (role_urls(reference_base_url)["main"], "--cases", str(write_mixed_cases(tmp_path)),
-            "--resource", f"one={one}")  # fmt: skip
+    argv = (
+        role_urls(reference_base_url)["main"],
+        "--cases",
+        str(write_mixed_cases(tmp_path)),
+        "--resource",
+        f"one={one}",
+    )
     loud = run(*argv)[1]
     code, quiet = run(*argv, "-q")
     assert code == 1
@@ -619,11 +742,21 @@ def test_quiet_prints_only_problems_and_the_summary(
 
 
 def test_list_prints_id_level_section_and_title_and_sends_nothing(tmp_path: Path) -> None:
-    code, out = run("http://127.0.0.1:1/never-contacted", "--list",
-                    "--cases", str(write_mixed_cases(tmp_path)), "--id", "TST-04")  # fmt: skip
+    code, out = run(
+        "http://127.0.0.1:1/never-contacted",
+        "--list",
+        "--cases",
+        str(write_mixed_cases(tmp_path)),
+        "--id",
+        "TST-04",
+    )
     assert code == 0
-    assert out.split(maxsplit=3) == ["TST-04", "MUST", "§14.10",
-                                     "a first range where only 416 would do\n"]  # fmt: skip
+    assert out.split(maxsplit=3) == [
+        "TST-04",
+        "MUST",
+        "§14.10",
+        "a first range where only 416 would do\n",
+    ]
 
 
 def test_explain_prints_a_case_and_an_unknown_id_exits_2(
@@ -672,8 +805,19 @@ def test_target_app_serves_the_module_and_resolves_paths(
 ) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     module = write_app_module(tmp_path, "rc_target_app_a", fixtures_dir)
-    code, out = run("--target-app", f"{module}:app", "/files/r1000.bin", "--cases", str(SINGLE),
-                    "--id", "SGL-04", "--id", "SGL-25", "--resource", "one=/files/one.bin")  # fmt: skip
+    code, out = run(
+        "--target-app",
+        f"{module}:app",
+        "/files/r1000.bin",
+        "--cases",
+        str(SINGLE),
+        "--id",
+        "SGL-04",
+        "--id",
+        "SGL-25",
+        "--resource",
+        "one=/files/one.bin",
+    )
     assert code == 0, out
     assert outcomes(out) == {"SGL-04": "pass", "SGL-25": "pass"}
     assert re.search(r"target http://127\.0\.0\.1:\d+/files/r1000\.bin", out)
@@ -685,8 +829,15 @@ def test_target_app_factory(
 ) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
     module = write_app_module(tmp_path, "rc_target_app_b", fixtures_dir)
-    code, out = run("--target-app", f"{module}:make()", "/files/r1000.bin",
-                    "--cases", str(BASELINE), "--id", "BAS-01")  # fmt: skip
+    code, out = run(
+        "--target-app",
+        f"{module}:make()",
+        "/files/r1000.bin",
+        "--cases",
+        str(BASELINE),
+        "--id",
+        "BAS-01",
+    )
     assert code == 0, out
     assert outcomes(out) == {"BAS-01": "pass"}
 
@@ -712,11 +863,52 @@ def test_target_app_errors_exit_2(
     module = write_app_module(tmp_path, "rc_target_app_c", fixtures_dir)
     with (tmp_path / f"{module}.py").open("a") as handle:
         handle.write("\nNOT_AN_APP = 42\n")
-    code, _ = run("--target-app", spec.format(module=module), "/files/r1000.bin",
-                  "--cases", str(BASELINE), "--id", "BAS-01")  # fmt: skip
+    code, _ = run(
+        "--target-app",
+        spec.format(module=module),
+        "/files/r1000.bin",
+        "--cases",
+        str(BASELINE),
+        "--id",
+        "BAS-01",
+    )
     assert code == 2
     assert message in capsys.readouterr().err
 
 
 def test_no_env_proxy_leaks_into_the_tests() -> None:
     assert not {k for k in os.environ if k.lower() in ("http_proxy", "https_proxy", "all_proxy")}
+
+
+def test_workers_give_the_same_results_in_the_same_order(
+    tmp_path: Path, reference_base_url: str
+) -> None:
+    argv = (
+        role_urls(reference_base_url)["main"],
+        "--cases",
+        str(write_mixed_cases(tmp_path)),
+        "--resource",
+        f"one=http://127.0.0.1:{closed_port()}/one",
+    )
+    code_1, one_by_one = run(*argv, "--json", str(tmp_path / "a.json"))
+    code_4, parallel = run(*argv, "-j", "4", "--json", str(tmp_path / "b.json"))
+    assert code_1 == code_4 == 1
+    assert list(outcomes(one_by_one).items()) == list(outcomes(parallel).items())
+    assert len(outcomes(parallel)) == 6
+
+
+def test_version_prints_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run("--version")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("range-conformance 0.")
+
+
+@pytest.mark.parametrize("mode", ["auto", "full"])
+def test_oracle_modes_run(reference_base_url: str, mode: str) -> None:
+    code, out = run(
+        role_urls(reference_base_url)["main"],
+        *("--cases", str(SINGLE), "--id", "SGL-0[14]", "--oracle", mode),
+    )
+    assert code == 0, out
+    assert outcomes(out) == {"SGL-01": "pass", "SGL-04": "pass"}

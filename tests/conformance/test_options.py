@@ -34,7 +34,7 @@ ROWS: dict[str, tuple[list[str], object]] = {
         ["--oracle-file", "/o/main.bin", "--oracle-file", "one=/o/one.bin"],
         lambda s: s.oracle_files == {"main": Path("/o/main.bin"), "one": Path("/o/one.bin")},
     ),
-    "oracle": (["--oracle", "full"], lambda s: getattr(s, "oracle_mode", None) == "full"),
+    "oracle": (["--oracle", "full"], lambda s: s.oracle_mode == "full"),
     "header": (
         ["-H", "X-A: 1", "--header", "X-B:two words "],
         lambda s: s.client.extra_headers == (("X-A", "1"), ("X-B", "two words")),
@@ -221,9 +221,18 @@ def test_command_line_wins_over_the_target_file(tmp_path: Path) -> None:
         "headers: {X-From: file}\ntimeout: 3\n",
     )
     settings = settings_for(
-        "--targets", str(targets), "--profile", "strict", "--resource", "one=http://h/cli-one",
-        "-H", "X-Cli: yes", "--timeout", "1", url="http://h/cli-main",
-    )  # fmt: skip
+        "--targets",
+        str(targets),
+        "--profile",
+        "strict",
+        "--resource",
+        "one=http://h/cli-one",
+        "-H",
+        "X-Cli: yes",
+        "--timeout",
+        "1",
+        url="http://h/cli-main",
+    )
     assert settings.urls == {"main": "http://h/cli-main", "one": "http://h/cli-one"}
     assert settings.profile == "strict"
     assert settings.client.read_timeout == 1.0
@@ -291,13 +300,6 @@ def test_target_file_selection_options_as_lists_select_cases(tmp_path: Path) -> 
     assert [line.split()[0] for line in out.splitlines()] == ["SGL-01", "SGL-02", "SGL-03"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a scalar value for a list option in a target file ('level: MUST', 'id: "
-    "SGL-04', 'tag: multiple', 'section: \"14.1\"') is split into characters by "
-    "tuple(pick(...)) in options.resolve, so every case is filtered out and the run exits 0 "
-    "'conformant' with 0 cases; it should select (as a one-item list) or exit 2",
-)
 @pytest.mark.parametrize(
     ("line", "expected"),
     [("level: MUST", "SGL-01"), ("id: SGL-04", "SGL-04"), ("section: '14.1.2'", "SGL-01")],
@@ -308,12 +310,6 @@ def test_target_file_scalar_for_a_list_option(tmp_path: Path, line: str, expecte
     assert code == 2 or expected in out.split()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'profile' and 'fail_on' from a target file are not checked against their "
-    "choices (argparse checks only the command line): 'profile: bogus' selects no case and "
-    "exits 0 'conformant'; README says a bad target file exits 2",
-)
 @pytest.mark.parametrize("line", ["profile: bogus", "fail_on: warnings"])
 def test_target_file_bad_choice_exits_2(tmp_path: Path, line: str) -> None:
     targets = write(tmp_path / "t.yaml", f"url: http://127.0.0.1:1/x\n{line}\n")
@@ -321,12 +317,6 @@ def test_target_file_bad_choice_exits_2(tmp_path: Path, line: str) -> None:
     assert code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the option-named keys 'header', 'resource' and 'oracle_file' pass the "
-    "unknown-key check of load_target_file but are then overwritten by the conversion of "
-    "'headers'/'resources'/'oracle_files', so they are silently ignored",
-)
 @pytest.mark.parametrize(
     "line",
     ["header: ['X-From-File: 1']", "resource: ['one=http://h/one']", "oracle_file: [/o/x.bin]"],

@@ -9,12 +9,13 @@ another request on the same connection (keep-alive) or False to close it.
 
 from __future__ import annotations
 
+import email.utils
 import re
 import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 BODY = bytes(range(250)) * 4  # the 1000-octet representation every good answer serves
 BIG_BODY = bytes(range(256)) * (4 * 4096)  # 4 MiB, so the runner reads up to 16 MiB per answer
@@ -136,10 +137,8 @@ class HostileServer:
                 if not self.handler(conn, head):
                     return
         finally:
-            try:
+            with suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
 
 # --- reading the request --------------------------------------------------------------------
@@ -181,6 +180,7 @@ def head_bytes(status: str, fields: list[tuple[str, str | int]]) -> bytes:
 def good_answer(head: bytes, body: bytes = BODY) -> bytes:
     """A correct answer: 200, or 206 for one satisfiable range; multiple ranges are ignored."""
     fields: list[tuple[str, str | int]] = [
+        ("Date", email.utils.formatdate(usegmt=True)),
         ("Content-Type", "application/octet-stream"),
         ("Accept-Ranges", "bytes"),
         ("ETag", '"hostile-1"'),
@@ -264,23 +264,34 @@ def long_body(conn: Connection, head: bytes) -> bool:
 
 
 def endless_chunked(conn: Connection, head: bytes) -> bool:
-    """Transfer-Encoding: chunked, and chunks that never end (up to MAX_STREAM octets)."""
-    fields: list[tuple[str, str | int]] = [("Transfer-Encoding", "chunked")]
-    status = "206 Partial Content" if range_of(head) is not None else "200 OK"
-    if status.startswith("206"):
-        fields.append(("Content-Range", f"bytes 0-1/{len(BODY)}"))
-    if conn.send(head_bytes(status, fields)):
+    """The right answer's header fields and first octets, chunked, then chunks that never end.
+
+    No Content-Length; the chunks go on up to MAX_STREAM octets, or until the client leaves.
+    """
+    answer = good_answer(head)
+    split = answer.index(b"\r\n\r\n")
+    fields = re.sub(rb"\r\nContent-Length: [0-9]+", b"", answer[:split])
+    first = answer[split + 4 :]
+    if conn.send(
+        fields + b"\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (len(first), first)
+    ):
         conn.stream(b"%x\r\n" % STREAM_BLOCK + bytes(STREAM_BLOCK) + b"\r\n")
     return False
 
 
 def ten_gib(conn: Connection, head: bytes) -> bool:
-    """Content-Length: 10 GiB on every answer (also on a two-octet 206), then zeros."""
-    fields: list[tuple[str, str | int]] = [("Accept-Ranges", "bytes")]
+    """A 10 GiB representation of zeros whose every answer says Content-Length: 10 GiB.
+
+    A 206 names the right range in Content-Range but still announces 10 GiB of content.
+    """
+    fields: list[tuple[str, str | int]] = [("Date", email.utils.formatdate(usegmt=True))]
+    fields.append(("Accept-Ranges", "bytes"))
+    value = range_of(head)
+    span = single_range(value, TEN_GIB) if value is not None else None
     status = "200 OK"
-    if range_of(head) is not None:
+    if span is not None:
         status = "206 Partial Content"
-        fields.append(("Content-Range", f"bytes 0-1/{TEN_GIB}"))
+        fields.append(("Content-Range", f"bytes {span[0]}-{span[1]}/{TEN_GIB}"))
     fields.append(("Content-Length", TEN_GIB))
     if conn.send(head_bytes(status, fields)) and method_of(head) != b"HEAD":
         conn.stream(bytes(STREAM_BLOCK))

@@ -263,7 +263,9 @@ def test_valid_specs_stay_inside_and_cover_the_request(
         for extra in got - wanted:
             below = [p for p in wanted if p < extra]
             above = [p for p in wanted if p > extra]
-            assert below and above and min(above) - max(below) - 1 < COALESCE_GAP
+            assert below
+            assert above
+            assert min(above) - max(below) - 1 < COALESCE_GAP
         for i, a in enumerate(result.ranges):  # and leaves no touching pair behind
             for b in result.ranges[i + 1 :]:
                 assert a.last + 1 < b.first or b.last + 1 < a.first
