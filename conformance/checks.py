@@ -192,6 +192,17 @@ def check_full(ctx: Context) -> list[Finding]:
                 actual=str(declared),
             )
         )
+    if exchange.body_capped and len(exchange.body) > length:
+        findings.append(
+            fail(
+                "body",
+                f"more than {len(exchange.body)} octets of 200 content "
+                f"(reading stopped there); the representation has {length}",
+                "15.3.1",
+                expected=str(length),
+                actual=f"more than {len(exchange.body)}",
+            )
+        )
     if not exchange.body_capped and len(exchange.body) != length:
         findings.append(
             fail(
@@ -365,6 +376,18 @@ def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:
     if parsed is None or parsed.first is None or parsed.last is None:
         return findings, []
     span = (parsed.first, parsed.last)
+    declared = declared_length(exchange)
+    if declared is not None and parsed.length is not None and declared != parsed.length:
+        findings.append(
+            fail(
+                "content-length",
+                f"Content-Length {declared} differs from the "
+                f"{parsed.length} octets Content-Range describes",
+                "15.3.7",
+                expected=str(parsed.length),
+                actual=str(declared),
+            )
+        )
     findings += _part_content(ctx, exchange.body, span, "body", capped=exchange.body_capped)
     baseline_type = ctx.baseline.header("Content-Type")
     if baseline_type is not None and exchange.header("Content-Type") != baseline_type:
@@ -450,6 +473,7 @@ def _multipart(ctx: Context, media: tuple[str, dict[str, str]]) -> tuple[list[Fi
     spans: list[Span] = []
     baseline_type = ctx.baseline.header("Content-Type")
     findings += _coding_placement(ctx, body.parts)
+    mark = len(findings)
     for number, part in enumerate(body.parts, start=1):
         label = f"part {number}/{len(body.parts)}"
         if part.header_values("Content-Transfer-Encoding"):
@@ -493,7 +517,20 @@ def _multipart(ctx: Context, media: tuple[str, dict[str, str]]) -> tuple[list[Fi
             ctx, part.content, span, label, capped=exchange.body_capped and last_part
         )
         spans.append(span)
+    findings[mark:] = _summarised(findings[mark:])
     return findings, spans
+
+
+def _summarised(findings: list[Finding], keep: int = 20) -> list[Finding]:
+    """A broken thousand-part body gets twenty findings and a count, not a thousand findings."""
+    if len(findings) <= keep:
+        return findings
+    rest = findings[keep:]
+    worst = max((f.grade for f in rest), key=lambda g: g.rank)
+    level = Level.MUST if worst is Grade.FAIL else Level.SHOULD
+    note = Finding("multipart", worst, f"... and {len(rest)} more findings about other parts",
+                   level, rest[0].rfc)  # fmt: skip
+    return [*findings[:keep], note]
 
 
 def _coding_placement(ctx: Context, parts: Sequence[Part]) -> list[Finding]:
@@ -598,6 +635,17 @@ def _part_content(
     first, last = span
     size = last - first + 1
     findings: list[Finding] = []
+    if capped and len(content) > size:
+        findings.append(
+            fail(
+                label,
+                f"more than {len(content)} octets of content (reading stopped there) "
+                f"where Content-Range {first}-{last} promises {size}",
+                "15.3.7.1",
+                expected=str(size),
+                actual=f"more than {len(content)}",
+            )
+        )
     if not capped and len(content) != size:
         findings.append(
             fail(

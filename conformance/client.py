@@ -20,14 +20,14 @@ Hostile servers are expected (a conformance tool is pointed at broken ones by de
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import io
 import select
 import socket
 import ssl
-import threading
 import time
+import urllib.request
+import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,11 +39,18 @@ import urllib3.connectionpool
 
 from . import __version__
 from .model import Exchange, SentRequest
+from .transport_errors import (
+    SHOWN_OCTETS,
+    body_error,
+    count_octets,
+    describe_error,
+    show_octets,
+)
+from .watchdog import DeadlineAdapter, Watchdog, current
 
 USER_AGENT = f"range-conformance/{__version__}"
 CHUNK = 64 * 1024
 HEAD_GRACE = 0.5  # seconds to wait for octets a server wrongly sends after a HEAD answer
-SHOWN_OCTETS = 40  # how much of a broken status line or of stray octets a message quotes
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,100 +70,6 @@ class ClientSettings:
     def deadline(self) -> float:
         """Longest a whole exchange may take, so a trickling server cannot hang the run."""
         return self.connect_timeout + 3 * self.read_timeout
-
-
-class Watchdog:
-    """Shuts the watched sockets down when an exchange outlives its deadline.
-
-    Any read blocked on them then returns or fails at once; `fired` tells the reader why.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.fired = False
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._connections: list[Any] = []  # urllib3 connections: their socket may come later
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.fired:
-                _shut(sock)
-
-    def watch_connection(self, connection: Any) -> None:
-        with self._lock:
-            self._connections.append(connection)
-            if self.fired:
-                _shut(getattr(connection, "sock", None))
-
-    def _fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in [*self._sockets, *(getattr(c, "sock", None) for c in self._connections)]:
-                _shut(sock)
-
-
-def _shut(sock: socket.socket | None) -> None:
-    """Shut the OS socket down; for TLS, below the TLS layer so the reader sees EOF at once."""
-    if sock is None:
-        return
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_current = threading.local()  # the Watchdog of the exchange running in this thread, if any
-
-
-def _current_watchdog() -> Watchdog | None:
-    dog: Watchdog | None = getattr(_current, "watchdog", None)
-    return dog
-
-
-class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        dog = _current_watchdog()
-        if dog is not None:
-            dog.watch_connection(connection)
-        return connection
-
-
-class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        dog = _current_watchdog()
-        if dog is not None:
-            dog.watch_connection(connection)
-        return connection
-
-
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-class DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """An HTTPAdapter whose connections the running exchange's Watchdog can shut down."""
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
-            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
-        return manager
 
 
 class _BodyError(Exception):
@@ -217,11 +130,11 @@ class Client:
         The whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
         with Watchdog(self.settings.deadline) as dog:
-            _current.watchdog = dog
+            current.watchdog = dog
             try:
                 return self._send(method, url, headers, body, cap, whole_or_nothing, dog)
             finally:
-                _current.watchdog = None
+                current.watchdog = None
 
     def _send(
         self,
@@ -245,14 +158,17 @@ class Client:
             settings = self.session.merge_environment_settings(
                 prepared.url, {}, True, self.session.verify, self.session.cert
             )
-            response = self.session.get_adapter(prepared.url or url).send(
-                prepared,
-                stream=True,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                verify=settings["verify"] if settings["verify"] is not None else True,
-                cert=settings["cert"],
-                proxies=settings["proxies"],
-            )
+            with warnings.catch_warnings():
+                if self.settings.verify is False:  # --insecure: the user asked for it
+                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                response = self.session.get_adapter(prepared.url or url).send(
+                    prepared,
+                    stream=True,
+                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                    verify=settings["verify"] if settings["verify"] is not None else True,
+                    cert=settings["cert"],
+                    proxies=settings["proxies"],
+                )
         except requests.RequestException as error:
             return Exchange(sent, error=self._head_error(error, url, dog), elapsed=_since(started))
         if dog.fired:  # the head was cut off mid-field and happened to parse
@@ -287,7 +203,7 @@ class Client:
         if problem is None and read.stray.strip(b"\r\n"):
             problem = (
                 f"{url} sent octets after the {declared} its Content-Length announced, on a "
-                f"kept-alive connection: {_show(read.stray)}; the connection was dropped so "
+                f"kept-alive connection: {show_octets(read.stray)}; the connection was dropped so "
                 "they cannot be taken for the next answer"
             )
         return Exchange(
@@ -319,30 +235,14 @@ class Client:
         dog: Watchdog,
     ) -> str:
         """Name what went wrong with the body, counting what arrived."""
-        announced = f" of an announced {declared}" if declared is not None else ""
         if dog.fired:
+            announced = f" of an announced {declared}" if declared is not None else ""
             return (
                 f"{url} was still sending the body after {dog.seconds:g} s "
-                f"({_count(octets)}{announced} so far); gave up"
+                f"({count_octets(octets)}{announced} so far); gave up"
             )
         assert error is not None
-        chain = list(_causes(error))
-        octets = max([octets, *(_partial(e) for e in chain)])
-        if any(isinstance(e, ConnectionResetError) for e in chain):
-            return f"{url} reset the connection mid-body, after {_count(octets)}{announced}"
-        if any(isinstance(e, TimeoutError | urllib3.exceptions.ReadTimeoutError) for e in chain):
-            return (
-                f"{url} sent {_count(octets)} of the body{announced}, then nothing for "
-                f"{self.settings.read_timeout:g} s"
-            )
-        if any(isinstance(e, urllib3.exceptions.InvalidChunkLength) for e in chain):
-            return f"{url} broke the chunked framing after {_count(octets)}: {_last_reason(error)}"
-        incomplete = (urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)
-        if any(isinstance(e, incomplete) for e in chain):
-            if declared is not None:
-                return f"{url} sent {_count(octets)}{announced}, then closed the connection"
-            return f"{url} closed the connection in the middle of a chunk after {_count(octets)}"
-        return f"reading the body failed after {_count(octets)}: {describe_error(error, url)}"
+        return body_error(error, octets, declared, url, self.settings.read_timeout)
 
     def send_raw(
         self,
@@ -361,6 +261,9 @@ class Client:
         if parts.query:
             path += "?" + parts.query
         authority = parts.netloc.rpartition("@")[2]
+        proxy = self.proxy_for(url)
+        if proxy is not None and parts.scheme == "http":
+            path = url  # absolute-form request-target, for a forward proxy (RFC 9112 §3.2.2)
         base = [f"{name}: {value}" for name, value in self.base_headers().items()]
         lines = [f"Host: {authority}", *base, "Connection: close", *header_lines]
         if body:
@@ -371,7 +274,7 @@ class Client:
         )
         started = time.monotonic()
         try:
-            sock = socket.create_connection((host, port), timeout=self.settings.connect_timeout)
+            sock = self._open_socket(parts.scheme, host, port, proxy)
         except OSError as error:
             return Exchange(
                 sent, error=describe_error(error, url, self.settings), elapsed=_since(started)
@@ -469,6 +372,35 @@ class Client:
             body_capped=size > cap,
             elapsed=_since(started),
         )
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy this URL goes through: --proxy, or the environment's with --proxy-from-env."""
+        if self.settings.proxy:
+            return self.settings.proxy
+        if not self.settings.proxy_from_env:
+            return None
+        host = urlsplit(url).hostname or ""
+        if urllib.request.proxy_bypass(host):
+            return None
+        return urllib.request.getproxies().get(urlsplit(url).scheme)
+
+    def _open_socket(self, scheme: str, host: str, port: int, proxy: str | None) -> socket.socket:
+        """A connection to the origin, or through the proxy (CONNECT tunnel for https)."""
+        timeout = self.settings.connect_timeout
+        if proxy is None:
+            return socket.create_connection((host, port), timeout=timeout)
+        via = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+        sock = socket.create_connection((via.hostname or "", via.port or 8080), timeout=timeout)
+        if scheme == "https":
+            sock.settimeout(self.settings.read_timeout)
+            sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+                         .encode("latin-1"))  # fmt: skip
+            answer = http.client.HTTPResponse(sock, method="CONNECT")
+            answer.begin()
+            if answer.status != 200:
+                sock.close()
+                raise ConnectionError(f"proxy {proxy} refused CONNECT: {answer.status}")
+        return sock
 
     def _tls_context(self) -> ssl.SSLContext:
         verify = self.settings.verify
@@ -584,15 +516,6 @@ def _length(value: str | None) -> int | None:
     return int(value)
 
 
-def _count(octets: int) -> str:
-    return f"{octets} octet" if octets == 1 else f"{octets} octets"
-
-
-def _show(octets: bytes) -> str:
-    shown = repr(octets[:SHOWN_OCTETS])
-    return shown + ("..." if len(octets) > SHOWN_OCTETS else "")
-
-
 def _split_line(line: str) -> tuple[str, str]:
     name, _, value = line.partition(":")
     return name, value.lstrip(" ") if value.startswith(" ") else value
@@ -600,80 +523,3 @@ def _split_line(line: str) -> tuple[str, str]:
 
 def _since(started: float) -> float:
     return time.monotonic() - started
-
-
-def _causes(error: BaseException) -> list[BaseException]:
-    """The error and every exception it wraps (cause, context, urllib3 reasons and args)."""
-    found: list[BaseException] = []
-    pending: list[BaseException] = [error]
-    while pending and len(found) < 20:
-        current = pending.pop(0)
-        if any(current is seen for seen in found):
-            continue
-        found.append(current)
-        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        inner += list(current.args)
-        pending += [e for e in inner if isinstance(e, BaseException)]
-    return found
-
-
-def _partial(error: BaseException) -> int:
-    """How many body octets an IncompleteRead says arrived."""
-    partial = getattr(error, "partial", 0)
-    if isinstance(error, http.client.IncompleteRead) and isinstance(partial, bytes):
-        return len(partial)
-    return partial if isinstance(partial, int) else 0
-
-
-def _status_line(line: str) -> str:
-    shown = line.rstrip("\r\n").encode("latin-1", "replace")
-    text = f"status line is not HTTP: {_show(shown)}"
-    if not shown.startswith(b"HTTP/"):
-        text += " (no HTTP/1.x status line at all: an HTTP/0.9-style answer, or not HTTP)"
-    return text
-
-
-def describe_error(error: BaseException, url: str, settings: ClientSettings | None = None) -> str:
-    """A one-line, human explanation of a transport failure, naming the server's fault."""
-    chain = _causes(error)
-    text = str(error)
-
-    def first(kind: type[BaseException] | tuple[type[BaseException], ...]) -> Any:
-        return next((e for e in chain if isinstance(e, kind)), None)
-
-    limits = settings or ClientSettings()
-    if first(ConnectionRefusedError) is not None or "refused" in text.lower():
-        return f"cannot reach {url}: connection refused. Is the server running?"
-    connect_timeout = first((requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
-    # urllib3's NewConnectionError is a ConnectTimeoutError too: it is not a timeout.
-    if connect_timeout is not None and first(urllib3.exceptions.NewConnectionError) is None:
-        return f"connecting to {url} timed out after {limits.connect_timeout:g} s"
-    if first(ssl.SSLError) is not None:
-        return f"TLS handshake with {url} failed: {_last_reason(str(first(ssl.SSLError)))}"
-    bad_line = first(http.client.BadStatusLine)
-    if bad_line is not None and not isinstance(bad_line, http.client.RemoteDisconnected):
-        return f"{url}: {_status_line(str(bad_line.args[0]) if bad_line.args else '')}"
-    if first(http.client.LineTooLong) is not None:
-        too_long = first(http.client.LineTooLong)
-        return f"{url} sent a status line or header field that is too long: {too_long}"
-    if first(http.client.RemoteDisconnected) is not None:
-        return f"{url} closed the connection without answering"
-    timeout = (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)
-    if first(timeout) is not None:
-        return f"{url} accepted the request but sent no answer within {limits.read_timeout:g} s"
-    if first(ConnectionResetError) is not None:
-        return f"{url} reset the connection before answering"
-    if first(http.client.HTTPException) is not None:
-        inner = first(http.client.HTTPException)
-        return f"{url} sent a response that is not valid HTTP/1.1: {type(inner).__name__} {inner}"
-    if isinstance(error, requests.ConnectionError | ConnectionError):
-        return f"connection to {url} failed: {_last_reason(error)}"
-    if isinstance(error, urllib3.exceptions.ProtocolError):
-        return f"{url} broke the response off: {_last_reason(error)}"
-    return f"{type(error).__name__}: {_last_reason(error)}"
-
-
-def _last_reason(error: BaseException | str) -> str:
-    """urllib3 nests reasons in parentheses; the innermost is the useful one."""
-    text = str(error).strip()
-    return text if len(text) < 200 else text[:197] + "..."

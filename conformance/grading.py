@@ -122,8 +122,11 @@ def audit(ctx: Context) -> list[Finding]:
     if (
         framed
         and declared is not None
-        and not exchange.body_capped
-        and declared != len(exchange.body)
+        and (
+            declared != len(exchange.body)
+            if not exchange.body_capped
+            else len(exchange.body) > declared
+        )
     ):
         findings.append(
             fail(

@@ -24,6 +24,7 @@ _PARAMETER_RE = re.compile(rf"[ \t]*;[ \t]*(?:({_TOKEN})=({_TOKEN}|{_QUOTED}))?"
 # RFC 2046 §5.1.1: boundary := 0*69<bchars> bcharsnospace.
 _BOUNDARY_RE = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 _OWS = " \t"
+MAX_PARTS = 10_000  # more parts than the largest range set any case sends (DOS-06)
 _MAX_PROBLEMS = 50
 # int() and str() refuse numbers longer than sys.get_int_max_str_digits() (640 at the lowest);
 # the grammar has no limit, so longer numbers are converted in halves.
@@ -219,7 +220,7 @@ def _skip_padding(body: bytes, pos: int) -> int:
     return pos
 
 
-def parse_multipart(body: bytes, boundary: str) -> Multipart:
+def parse_multipart(body: bytes, boundary: str, *, max_parts: int = MAX_PARTS) -> Multipart:
     """Split a multipart body (RFC 2046 §5.1.1, RFC 9110 §14.6) into parts; never raises.
 
     The CRLF before each delimiter belongs to the delimiter; delimiter lines may carry transport
@@ -256,6 +257,11 @@ def parse_multipart(body: bytes, boundary: str) -> Multipart:
         if hit > start:  # the CRLF before a delimiter belongs to the delimiter
             end = hit - 2 if hit - 2 >= start and body[hit - 2] == 0x0D else hit - 1
         if number:
+            if number > max_parts:  # a hostile body must not cost a million Part objects
+                problems.append(f"more than {max_parts} parts; the rest were not parsed")
+                return Multipart(
+                    tuple(parts), preamble, False, b"", tuple(problems[:_MAX_PROBLEMS])
+                )
             parts.append(_parse_part(body, start, end, number, problems))
         else:
             preamble = body[:end]

@@ -9,6 +9,7 @@ What differs from run to run, and what it becomes:
 | `duration_seconds`, `measures.seconds`, `response.elapsed_seconds` | clock | `0` |
 | absolute paths of case files (`file`, `details`) | where the clone is | `cases/NAME.range.yaml` |
 | multipart boundaries (from each `Content-Type: multipart/...; boundary=B`, everywhere in the record) | random per response | `BOUNDARY` |
+| `Allow` header members | Flask builds it from a set (hash-seed order) | sorted |
 | `counts` | recomputed from the outcomes (unchanged in effect) | — |
 
 Nothing that grades is touched: outcomes, branches, statuses, Content-Range values, findings'
@@ -35,8 +36,14 @@ HTTP_DATE_RE = re.compile(
     r"\d{4} \d\d:\d\d:\d\d GMT"
 )
 CLOCK_HEADERS = {"date", "expires"}
+# Sets sent in hash order (Flask builds Allow from a Python set, so it varies with the hash seed).
+SET_HEADERS = {"allow"}
 # HTTP-dates from the fixtures' era are validators (Last-Modified, If-Range dates): kept.
 FIXED_YEARS = ("2019", "2020")
+
+
+def _sorted_list(value: str) -> str:
+    return ", ".join(sorted(item.strip() for item in value.split(",")))
 
 
 def _strings(value: Any, fix: Any) -> Any:
@@ -91,9 +98,11 @@ def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
         headers = response.get("headers")
         if isinstance(headers, list):
             response["headers"] = [
-                [name, "<date>"] if name.lower() in CLOCK_HEADERS else [name, value]
+                [name, "<date>"] if name.lower() in CLOCK_HEADERS
+                else [name, _sorted_list(value)] if name.lower() in SET_HEADERS
+                else [name, value]
                 for name, value in headers
-            ]
+            ]  # fmt: skip
     return out
 
 

@@ -168,7 +168,8 @@ def render_html(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]],
             for r in bad
         )
         failing.append(
-            f"<h3>{esc(meta['label'])}: {len(bad) or 'none'}</h3>" + (f"<ul>{items}</ul>" if bad else "")
+            f"<h3>{esc(meta['label'])}: {len(bad) or 'none'}</h3>"
+            + (f"<ul>{items}</ul>" if bad else "")
         )
     page = matrix_html.replace("<h1>range-conformance matrix</h1>",
                                "<h1>Real servers against range-conformance (profile rfc)</h1>" + top, 1)  # fmt: skip

@@ -579,13 +579,6 @@ def test_proxy_gets_every_get_in_absolute_form() -> None:
     assert any(b"\r\nRange: bytes=0-1\r\n" in h for h in heads)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Client.send_raw (every HEAD and every raw-header-line case) opens its own "
-    "socket to the origin and ignores --proxy / --proxy-from-env, so behind a proxy those "
-    "cases connect directly; here the origin is unreachable and BAS-02 is graded FAIL "
-    "('this request's header values broke the server') instead of reaching the proxy",
-)
 def test_proxy_also_gets_the_raw_socket_requests() -> None:
     origin = f"http://127.0.0.1:{closed_port()}/r"
     with canned(plain_200) as (port, heads):

@@ -5,6 +5,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance.wire import (
+    MAX_PARTS,
     ContentRange,
     Multipart,
     Part,
@@ -290,8 +291,12 @@ def test_empty_and_invalid_boundary() -> None:
 
 def test_many_tiny_parts_and_one_large_part() -> None:
     parts = [([("Content-Range", f"bytes {i}-{i}/200000")], b"x") for i in range(200_000)]
-    parsed = parse_multipart(format_multipart(parts, "B"), "B")
+    body = format_multipart(parts, "B")
+    parsed = parse_multipart(body, "B", max_parts=200_000)
     assert (len(parsed.parts), parsed.problems) == (200_000, ())
+    limited = parse_multipart(body, "B")  # the default limit stops early and says so
+    assert len(limited.parts) == MAX_PARTS
+    assert limited.problems == (f"more than {MAX_PARTS} parts; the rest were not parsed",)
     large = bytes(range(256)) * 80_000
     parsed = parse_multipart(format_multipart([([], large)], "B"), "B")
     assert parsed.parts[0].content == large

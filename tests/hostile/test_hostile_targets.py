@@ -40,6 +40,10 @@ def message(result: Result) -> str:
     return " | ".join([result.verdict.summary, *(f.message for f in result.verdict.findings)])
 
 
+def grades(results: list[Result]) -> list[Grade]:
+    return [result.verdict.grade for result in results]
+
+
 def run(url: str, ids: list[str], settings: ClientSettings = SETTINGS) -> list[Result]:
     with Client(settings) as client:
         target = Target({"main": url}, client)
@@ -230,35 +234,31 @@ def test_worst_payloads_stay_within_time_and_memory_bounds() -> None:
     tracemalloc.start()
     started = time.monotonic()
     try:
+        # Only grades are kept, as a run keeps results: not the 16 MiB bodies of the exchanges.
         with hostile(servers.ten_gib) as server:
-            huge = run(server.url, ["SGL-04", "BAS-01", "MUL-01"])
+            huge = grades(run(server.url, ["SGL-04", "BAS-01", "MUL-01"]))
         with hostile(servers.endless_chunked) as server:
-            endless = run(server.url, ["SGL-04", "BAS-01"])
+            endless = grades(run(server.url, ["SGL-04", "BAS-01"]))
         with hostile(servers.faulty(servers.endless_chunked, on_range_only=True)) as server:
-            endless_206 = run(server.url, ["SGL-04", "BAS-01"])
+            endless_206 = grades(run(server.url, ["SGL-04", "BAS-01"]))
         with hostile(servers.unclosed_multipart) as server:
-            unclosed = run(server.url, ["MUL-01", "BAS-01"])
+            unclosed = grades(run(server.url, ["MUL-01", "BAS-01"]))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     seconds = time.monotonic() - started
     assert seconds < 15, f"{seconds:.1f} s"
     assert peak < MEMORY_BOUND, f"peak {peak / 2**20:.1f} MiB"
-    assert all(r.verdict.grade is not Grade.ERROR for r in huge), [message(r) for r in huge]
-    assert [r.verdict.grade for r in endless] == [Grade.ERROR, Grade.ERROR]
-    assert endless_206[1].verdict.grade is Grade.PASS
-    assert unclosed[0].verdict.grade is Grade.FAIL
+    assert Grade.ERROR not in huge  # read within the cap and judged (see the xfail below)
+    assert endless == [Grade.ERROR, Grade.ERROR]
+    assert endless_206[1] is Grade.PASS
+    assert unclosed == [Grade.FAIL, Grade.PASS]
     good_server_still_passes()
 
 
 # --- faults the client reads within bounds but the graders do not yet name ----------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks._part_content/grading.audit skip length checks on a capped body: a 206 for "
-    "bytes=0-1 whose chunked body never ends (right first 2 octets) passes",
-)
 def test_an_endless_chunked_206_fails() -> None:
     with hostile(servers.faulty(servers.endless_chunked, on_range_only=True)) as server:
         (result,) = run(server.url, ["SGL-04"])
@@ -266,11 +266,6 @@ def test_an_endless_chunked_206_fails() -> None:
     assert "promises 2" in message(result), message(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grading.audit skips the framing check on a capped body: a 206 'bytes 0-1/…' with "
-    "Content-Length: 10737418240 passes",
-)
 def test_a_10_gib_content_length_on_a_two_octet_206_fails() -> None:
     with hostile(servers.ten_gib) as server:
         (result,) = run(server.url, ["SGL-04"])
@@ -294,11 +289,6 @@ def _in_subprocess(code: str, limit: float) -> tuple[str, float]:
     return done.stdout + done.stderr, time.monotonic() - started
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wire.parse_multipart keeps every part: a million one-octet parts take ~100 MiB and "
-    "~10 s; it needs a part limit",
-)
 def test_wire_parses_a_million_part_body_within_bounds() -> None:
     output, seconds = _in_subprocess(
         """
@@ -309,18 +299,14 @@ def test_wire_parses_a_million_part_body_within_bounds() -> None:
         parsed = parse_multipart(body, "HOSTILE")
         print("peak", tracemalloc.get_traced_memory()[1], "problems", parsed.problems)
         """,
-        limit=4,
+        limit=3,
     )
+    assert not output.startswith("killed"), output
     assert output.startswith("peak"), output
     assert int(output.split()[1]) < 32 * 1024 * 1024, output
-    assert seconds < 4
+    assert seconds < 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks._multipart judges every part (a finding per part): a million one-octet "
-    "parts run for minutes and take hundreds of MiB",
-)
 def test_a_million_tiny_parts_fail_within_bounds() -> None:
     output, seconds = _in_subprocess(
         """
@@ -338,9 +324,10 @@ def test_a_million_tiny_parts_fail_within_bounds() -> None:
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
         print(grown, *(r.verdict.grade.value for r in results), results[0].verdict.summary)
         """,
-        limit=8,
+        limit=6,
     )
+    assert not output.startswith("killed"), output
     grown_kib, first, second, *_ = output.split()
     assert (first, second) == ("fail", "pass"), output
     assert int(grown_kib) < 150 * 1024, output
-    assert seconds < 8
+    assert seconds < 6

@@ -1,0 +1,111 @@
+"""Deadlines that a trickling server cannot evade.
+
+Read timeouts apply to each socket read, so a server sending one octet a second never trips them.
+A Watchdog shuts the exchange's sockets down when its total deadline passes; any read blocked on
+them returns at once. `DeadlineAdapter` lets the watchdog reach the sockets `requests` opens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from typing import Any
+
+import requests.adapters
+import urllib3
+import urllib3.connectionpool
+
+
+class Watchdog:
+    """Shuts the watched sockets down when an exchange outlives its deadline.
+
+    Any read blocked on them then returns or fails at once; `fired` tells the reader why.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._connections: list[Any] = []  # urllib3 connections: their socket may come later
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def watch_connection(self, connection: Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            if self.fired:
+                _shut(getattr(connection, "sock", None))
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in [*self._sockets, *(getattr(c, "sock", None) for c in self._connections)]:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    """Shut the OS socket down; for TLS, below the TLS layer so the reader sees EOF at once."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+current = threading.local()  # the Watchdog of the exchange running in this thread, if any
+
+
+def _current_watchdog() -> Watchdog | None:
+    dog: Watchdog | None = getattr(current, "watchdog", None)
+    return dog
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        dog = _current_watchdog()
+        if dog is not None:
+            dog.watch_connection(connection)
+        return connection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        dog = _current_watchdog()
+        if dog is not None:
+            dog.watch_connection(connection)
+        return connection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """An HTTPAdapter whose connections the running exchange's Watchdog can shut down."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS managers keep their own pools
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
