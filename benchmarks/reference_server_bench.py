@@ -509,8 +509,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
-    parser.add_argument("--threads", type=int, default=32, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (more only add GIL contention at -c8: noisier)",
+    )
     parser.add_argument("--memory-clients", type=int, default=50)
+    parser.add_argument(
+        "--memory-threads", type=int, default=32, help="per worker: every client in flight"
+    )
     parser.add_argument("--memory-duration", type=int, default=15)
     parser.add_argument("--no-nginx", action="store_true")
     parser.add_argument("--json", type=Path, help="write every figure here too")
@@ -551,13 +559,15 @@ def main(argv: list[str] | None = None) -> int:
                     servers["nginx"] = started
                 else:
                     notes.append(started)
-            return _run(args, servers, notes)
+            return _run(args, servers, notes, directory)
         finally:
             for server in servers.values():
                 stop(server)
 
 
-def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str]) -> int:
+def _run(
+    args: argparse.Namespace, servers: dict[str, Server], notes: list[str], directory: Path
+) -> int:
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()))
     print(
@@ -642,9 +652,14 @@ def _run(args: argparse.Namespace, servers: dict[str, Server], notes: list[str])
         print(f"  {key:<76}{value:>7.2f}")
     report["ratios"] = ratios
 
+    # A reference server of its own, with threads enough to serve every client at once.
+    stop(servers.pop("reference"))
+    memory_options = ServerOptions(workers=args.workers, threads=args.memory_threads)
+    servers["reference"] = start_reference(directory, memory_options)
     memory = memory_test(servers["reference"], args.memory_duration, args.memory_clients)
     print(
-        f"\nmemory: {memory['clients']:.0f} clients x random 16 MiB ranges and 10 x 1 MiB "
+        f"\nmemory ({args.workers} workers x {args.memory_threads} threads): "
+        f"{memory['clients']:.0f} clients x random 16 MiB ranges and 10 x 1 MiB "
         f"multipart of a 5 GiB file for {args.memory_duration:.0f} s: "
         f"{memory['requests']:.0f} responses, {memory['gb_served']:.1f} GB "
         f"({memory['mb_per_s']:.0f} MB/s); RSS of {memory['processes']:.0f} processes "

@@ -6,6 +6,7 @@ Each function checks one bundle of the catalogue (RFC-RANGES.md §0.4): 200F, 20
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -318,10 +319,20 @@ def check_not_modified(ctx: Context) -> list[Finding]:
 def check_partial(
     ctx: Context, requested: list[Span], *, exact: bool = False, allow_subset: bool = False
 ) -> list[Finding]:
-    """206S or 206M, each part's bytes, then what the parts cover (coverage.py)."""
-    media = parse_media_type(ctx.exchange.header("Content-Type") or "")
+    """206S or 206M, each part's bytes, then what the parts cover (spans.py)."""
+    content_type = ctx.exchange.header("Content-Type") or ""
+    media = parse_media_type(content_type)
+    malformed: list[Finding] = []
+    if media is None and content_type.strip().lower().startswith("multipart/"):
+        # Say what is wrong with the header once, then still judge the parts.
+        media = _lenient_media_type(content_type)
+        malformed.append(fail("content-type", "Content-Type is not a valid media type: a "
+                              "boundary must be a token or a quoted-string", "8.3.1",
+                              expected='multipart/byteranges; boundary="..."',
+                              actual=content_type))
     if media is not None and media[0] in MULTIPART:
         findings, parts = _multipart(ctx, media)
+        findings = malformed + findings
         if not ctx.several_ranges_requested:
             findings.insert(
                 0,
@@ -357,6 +368,12 @@ def _as_failure(finding: Finding) -> Finding:
         finding.actual,
         finding.offset,
     )
+
+
+def _lenient_media_type(value: str) -> tuple[str, dict[str, str]]:
+    kind = value.split(";", 1)[0].strip().lower()
+    found = re.search(r'boundary\s*=\s*"?([^";]+)"?', value, re.IGNORECASE)
+    return kind, ({"boundary": found.group(1).strip()} if found else {})
 
 
 def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:

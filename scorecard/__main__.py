@@ -14,11 +14,8 @@ import sys
 from pathlib import Path
 
 from .peers import BY_NAME, NO_RANGES, PEERS
-from .publish import publish
+from .publish import DEFAULT_OUT, publish
 from .run import PROFILES, fixtures, run_peer, write_outcome
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = ROOT / "reports" / "servers"
 
 
 def main(argv: list[str] | None = None) -> int:

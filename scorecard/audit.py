@@ -430,7 +430,7 @@ def render(out: Path) -> str:
 
 
 def main() -> None:
-    from .__main__ import DEFAULT_OUT
+    from .publish import DEFAULT_OUT
 
     (DEFAULT_OUT / "AUDIT.md").write_text(render(DEFAULT_OUT), "utf-8")
 

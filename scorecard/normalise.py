@@ -2,15 +2,13 @@
 
 What differs from run to run, and what it becomes:
 
-| field | why it differs | normalised to |
-|---|---|---|
-| `127.0.0.1:PORT` in any string (target URLs, request URLs, curl, Location, findings) | free port | `127.0.0.1:PORT` |
-| `Date` header values (and `Expires`), HTTP-dates equal to "now" in findings | clock | `<date>` |
-| `duration_seconds`, `measures.seconds`, `response.elapsed_seconds` | clock | `0` |
-| absolute paths of case files (`file`, `details`) | where the clone is | `cases/NAME.range.yaml` |
-| multipart boundaries (from each `Content-Type: multipart/...; boundary=B`, everywhere in the record) | random per response | `BOUNDARY` |
-| `Allow` header members | Flask builds it from a set (hash-seed order) | sorted |
-| `counts` | recomputed from the outcomes (unchanged in effect) | — |
+- `127.0.0.1:PORT` in any string (URLs, curl, Location, findings): free port → `127.0.0.1:PORT`;
+- `Date` and `Expires` values, HTTP-dates equal to "now" in findings: clock → `<date>`;
+- `duration_seconds`, `measures.seconds`, `response.elapsed_seconds`: clock → `0`;
+- absolute paths of case files (`file`, `details`): where the clone is → `cases/NAME.range.yaml`;
+- multipart boundaries (each `boundary=B`, everywhere in the record): random → `BOUNDARY`;
+- `Allow` header members: Flask builds it from a set (hash-seed order) → sorted;
+- `counts`: recomputed from the outcomes (unchanged in effect).
 
 Nothing that grades is touched: outcomes, branches, statuses, Content-Range values, findings'
 offsets and octet counts stay as they were. The fixture mtimes are fixed, so Last-Modified and

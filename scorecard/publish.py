@@ -23,6 +23,8 @@ DEFAULT_HEADERS = {"user-agent", "accept", "accept-encoding"}
 SHOWN_RESPONSE = ("content-range", "content-length", "content-type", "etag", "last-modified",
                   "accept-ranges", "location")  # fmt: skip
 
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports" / "servers"
+
 
 def graded(out: Path) -> list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]:
     """(peer meta, profile → report) for every peer with published reports, in PEERS order."""
@@ -113,9 +115,11 @@ def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]
     body = matrix_md.split("\n### Failing cases", 1)[0].replace(
         "## range-conformance matrix", "## Matrix, profile rfc"
     )
-    lines += ["", body.strip(), "", "## Totals per profile", "",
-              "pass (info included) / warn / fail, errors and skips in brackets.", "",
-              "| server | " + " | ".join(PROFILES) + " |", "|---|" + "---|" * len(PROFILES)]  # fmt: skip
+    lines += [
+        "", body.strip(), "", "## Totals per profile", "",
+        "pass (info included) / warn / fail, errors and skips in brackets.", "",
+        "| server | " + " | ".join(PROFILES) + " |", "|---|" + "---|" * len(PROFILES),
+    ]  # fmt: skip
     for meta, reports in peers:
         cells = [_counts(reports[p]) if p in reports else "—" for p in PROFILES]
         lines.append(f"| {_md(meta['label'])} | " + " | ".join(cells) + " |")
@@ -126,7 +130,8 @@ def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]
         lines.append("")
         for record in bad:
             lines.append(
-                f"- `{record['id']}` {record['outcome'].upper()} {record['level']} §{record['rfc']} "
+                f"- `{record['id']}` {record['outcome'].upper()} {record['level']} "
+                f"§{record['rfc']} "
                 f"— {_md(record['title'])}  \n  request: `{request_text(record)}`  \n  "
                 f"{_md(did(record))}"
             )
@@ -171,8 +176,8 @@ def render_html(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]],
             f"<h3>{esc(meta['label'])}: {len(bad) or 'none'}</h3>"
             + (f"<ul>{items}</ul>" if bad else "")
         )
-    page = matrix_html.replace("<h1>range-conformance matrix</h1>",
-                               "<h1>Real servers against range-conformance (profile rfc)</h1>" + top, 1)  # fmt: skip
+    heading = "<h1>Real servers against range-conformance (profile rfc)</h1>"
+    page = matrix_html.replace("<h1>range-conformance matrix</h1>", heading + top, 1)
     return page.replace("</main>", totals + "".join(failing) + "</main>", 1)
 
 
@@ -188,7 +193,5 @@ def publish(out: Path) -> None:
 
 if __name__ == "__main__":  # python -m scorecard.publish [DIR]: rebuild the matrix only
     import sys
-
-    from .__main__ import DEFAULT_OUT
 
     publish(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT)

@@ -9,6 +9,7 @@ it forked goes with it). Nothing is left running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -89,18 +90,12 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group the peer leads, then SIGKILL what is left."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # workers that outlived their master
-    except ProcessLookupError:
-        pass
     if proc.poll() is None:
         proc.wait(timeout=10)
 

@@ -471,3 +471,12 @@ def test_legacy_request_range_allows_x_byteranges() -> None:
     assert verdict.grade is Grade.INFO, verdict.findings
     without = Exchange(answer.request, 206, "", answer.headers, answer.body)
     assert "content-type" in checks(run(MULTI, without), Grade.FAIL)
+
+
+def test_an_unquoted_boundary_with_illegal_characters_is_one_clear_failure() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)], boundary="==77==")
+    headers = {**dict(answer.headers), "Content-Type": "multipart/byteranges; boundary===77=="}
+    verdict = run(MULTI, Exchange(answer.request, 206, "", tuple(headers.items()), answer.body))
+    failed = [f for f in verdict.findings if f.grade is Grade.FAIL]
+    assert [f.check for f in failed] == ["content-type"]  # the parts themselves are right
+    assert "token or a quoted-string" in failed[0].message
