@@ -7,6 +7,7 @@ bounded chunks, zero-copy through `wsgi.file_wrapper` when the server offers one
 from __future__ import annotations
 
 import functools
+import io
 import mimetypes
 import os
 from collections.abc import Iterable, Iterator
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from flask import Response, request
+from flask import Response, abort, request
 from werkzeug.datastructures import Headers
 
 from .conditions import (
@@ -124,11 +125,18 @@ class _Variant:
 
 def _select_variant(path: str, accept_encoding: str | None) -> _Variant:
     compressed = path + ".gz"
-    if not os.path.isfile(compressed):
+    if not os.path.isfile(compressed) or not _beside(compressed, path):
         return _Variant(path, None, negotiated=False)
     if accepts_gzip(accept_encoding):
         return _Variant(compressed, "gzip", negotiated=True)
     return _Variant(path, None, negotiated=True)
+
+
+def _beside(sibling: str, path: str) -> bool:
+    """The sibling resolves into the same directory as the file: a `.gz` symlink pointing out
+    of the served directory is not a variant of this file."""
+    real = os.path.dirname(os.path.realpath(path))
+    return os.path.dirname(os.path.realpath(sibling)) == real
 
 
 def _entity_tag(
@@ -179,16 +187,32 @@ def _content_type(path: str, mimetype: str | None) -> str:
     return mimetype
 
 
-def _stream_slice(path: str, part: ByteRange) -> Iterator[bytes]:
-    with open(path, "rb") as file:  # opened on first next(): an unstarted body leaks nothing
-        yield from iter_file_slice(file, part)
+class _FileBody:
+    """A body that owns its open file: iterating streams it, close() closes it, started or not
+    (a generator that never ran would leave the file to the garbage collector)."""
+
+    def __init__(self, file: io.BufferedReader, chunks: Iterator[bytes]) -> None:
+        self.file = file
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.chunks
+        finally:
+            self.file.close()  # read to the end (or abandoned mid-way): done with the file
+
+    def close(self) -> None:
+        self.file.close()
 
 
-def _file_body(path: str, part: ByteRange, whole: bool) -> Iterable[bytes]:
+def _stream_slice(file: io.BufferedReader, part: ByteRange) -> _FileBody:
+    return _FileBody(file, iter_file_slice(file, part))
+
+
+def _file_body(file: io.BufferedReader, part: ByteRange, whole: bool) -> Iterable[bytes]:
     file_wrapper = request.environ.get("wsgi.file_wrapper")
     if file_wrapper is None:
-        return _stream_slice(path, part)
-    file = open(path, "rb")  # noqa: SIM115 - the WSGI server closes it through the wrapper
+        return _stream_slice(file, part)
     try:
         file.seek(part.first)
         module = _wrapper_module(file_wrapper)
@@ -205,9 +229,8 @@ def _file_body(path: str, part: ByteRange, whole: bool) -> Iterable[bytes]:
         raise
 
 
-def _stream_multipart(path: str, plan: MultipartPlan) -> Iterator[bytes]:
-    with open(path, "rb", buffering=0) as file:  # readinto() straight from the OS
-        yield from iter_multipart(plan, file)
+def _stream_multipart(file: io.BufferedReader, plan: MultipartPlan) -> _FileBody:
+    return _FileBody(file, iter_multipart(plan, file))
 
 
 def send_file_ranged(
@@ -227,9 +250,39 @@ def send_file_ranged(
     """
     path = os.fspath(path)
     environ = request.environ  # read once: each request.headers lookup goes through a proxy
-    method = request.method
     variant = _select_variant(path, environ.get("HTTP_ACCEPT_ENCODING"))
-    stat = os.stat(variant.path)
+    try:
+        # One open file for validators, length and octets: a file replaced on disk mid-request
+        # yields an answer wholly of one version, never headers of one and octets of another.
+        file = open(variant.path, "rb")  # noqa: SIM115 - closed with the response
+    except FileNotFoundError:
+        abort(404)  # removed between the route's check and now
+    try:
+        response = _answer(file, variant, path, environ, request.method, mimetype, etag,
+                           last_modified, max_age, weak_etag)  # fmt: skip
+    except BaseException:
+        file.close()
+        raise
+    if response.status_code in (200, 206) and request.method != "HEAD" and response.response:
+        response.call_on_close(file.close)  # the body streams from it; closing twice is harmless
+    else:
+        file.close()  # no body reads it (304, 412, 416, HEAD, empty)
+    return response
+
+
+def _answer(
+    file: io.BufferedReader,
+    variant: _Variant,
+    path: str,
+    environ: dict[str, Any],
+    method: str,
+    mimetype: str | None,
+    etag: str | bool,
+    last_modified: datetime | bool | None,
+    max_age: int | None,
+    weak_etag: bool,
+) -> Response:
+    stat = os.fstat(file.fileno())
     length = stat.st_size
     now = datetime.now(timezone.utc)
     tag = _entity_tag(etag, stat, variant.coding, weak_etag)
@@ -291,7 +344,7 @@ def send_file_ranged(
         fields.append(("Content-Type", plan.content_type))
         fields.append(("Content-Length", str(plan.content_length)))
         return RangedResponse(
-            _stream_multipart(variant.path, plan), 206, fields, direct_passthrough=True
+            _stream_multipart(file, plan), 206, fields, direct_passthrough=True
         )
 
     fields.extend(part_fields)
@@ -300,10 +353,10 @@ def send_file_ranged(
         fields.append(("Content-Range", f"bytes {part.first}-{part.last}/{length}"))
         fields.append(("Content-Length", str(part.length)))
         if method != "HEAD":
-            body = _file_body(variant.path, part, whole=part.length == length)
+            body = _file_body(file, part, whole=part.length == length)
         return RangedResponse(body, 206, fields, direct_passthrough=True)
 
     fields.append(("Content-Length", str(length)))
     if method != "HEAD" and length > 0:  # HEAD: the GET's fields, no content (§9.3.2)
-        body = _file_body(variant.path, ByteRange(0, length - 1), whole=True)
+        body = _file_body(file, ByteRange(0, length - 1), whole=True)
     return RangedResponse(body, 200, fields, direct_passthrough=True)

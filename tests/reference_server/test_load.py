@@ -36,12 +36,6 @@ RSS_GROWTH_BOUND = 32 * 2**20
 # 100 000 took 233 s on a busy 2-CPU machine, so the heavy bound is only against hangs.
 WALL_BOUND_S = 600.0 if HEAVY else 60.0
 
-# send.py stats the path when it builds the headers and opens it again when the body is first
-# read, so a replacement in between gives old headers with new octets. Flip this once send.py
-# takes its validators and octets from one open file (then the xfail below XPASSes, strictly).
-KNOWN_STAT_OPEN_WINDOW = True
-
-
 def version(size: int, salt: int) -> bytes:
     """Content that differs from every other salt at every position, so a mix cannot hide."""
     return bytes((i * 7 + salt) % 251 for i in range(size))
@@ -233,18 +227,9 @@ def test_the_file_replaced_mid_run(tmp_path: Path) -> None:
         finally:
             connection.close()
     assert tally.errors == []
-    if tally.mixed and KNOWN_STAT_OPEN_WINDOW:
-        pytest.xfail(f"{len(tally.mixed)} mixed answers (send.py stat/open window): "
-                     f"{tally.mixed[0]}")  # fmt: skip
     assert tally.mixed == []
 
 
-@pytest.mark.xfail(
-    KNOWN_STAT_OPEN_WINDOW,
-    strict=True,
-    reason="send.py takes Content-Length/Content-Range/ETag from os.stat(path) but opens the "
-    "path only when the body is first iterated: a rename in between mixes two versions",
-)
 @pytest.mark.parametrize("new_size", [47_000, 30_000], ids=["grows", "shrinks"])
 def test_headers_and_octets_come_from_one_version(tmp_path: Path, new_size: int) -> None:
     path = tmp_path / "data.bin"
