@@ -95,7 +95,7 @@ def _run(case: Case, target: Target, profile: str) -> Result:
     worst = max(range(len(verdicts)), key=lambda i: verdicts[i].grade.rank)
     verdict, exchange = verdicts[worst], exchanges[worst]
     if exchange.error is not None:
-        verdict = _blame_transport_error(case, verdict, exchange, target, resource)
+        verdict = _blame_transport_error(case, verdict, exchange, target, resource, profile)
     if case.then_baseline:
         verdict = _still_answering(verdict, target, resource, profile)
     return Result(case, verdict, exchange, profile, measures(exchanges, resource))
@@ -139,7 +139,12 @@ def _still_answering(verdict: Verdict, target: Target, resource: Resource, profi
 
 
 def _blame_transport_error(
-    case: Case, verdict: Verdict, exchange: Exchange, target: Target, resource: Resource
+    case: Case,
+    verdict: Verdict,
+    exchange: Exchange,
+    target: Target,
+    resource: Resource,
+    profile: str,
 ) -> Verdict:
     """A reset or timeout is the case's fault when a plain GET still works right after it.
 
@@ -148,7 +153,8 @@ def _blame_transport_error(
     probe = target.client.send("GET", resource.url, [], cap=MIN_CAP)
     if probe.error is not None or probe.status is None or probe.status >= 500:
         return verdict
-    grade_ = Grade.WARN if case.on_transport_error == "warn" else Grade.FAIL
+    tolerated = case.on_transport_error == "warn" and profile != "strict"
+    grade_ = Grade.WARN if tolerated else Grade.FAIL
     finding = Finding(
         "transport", grade_,
         f"{exchange.error}, while a plain GET right after it was answered {probe.status}: "
