@@ -6,6 +6,7 @@ Routes: /files/ (strong ETag), /weak/ (weak ETag), /dynamic/ (no validators), /r
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -23,6 +24,12 @@ _METHODS = ["GET", "HEAD"]
 _RULE_OPTIONS = {"methods": _METHODS, "merge_slashes": False}
 
 
+@functools.lru_cache(maxsize=64)
+def _real_root(files_dir: str) -> str:
+    """The served directory with its symlinks resolved (it does not move while serving)."""
+    return os.path.realpath(files_dir)
+
+
 def _resolve(files_dir: Path, name: str) -> str:
     """The regular file `name` names inside `files_dir`, or abort with 404."""
     if "\x00" in name or "\\" in name:
@@ -32,7 +39,7 @@ def _resolve(files_dir: Path, name: str) -> str:
     joined = safe_join(os.fspath(files_dir), name)
     if joined is None:
         abort(404)
-    root = os.path.realpath(files_dir)
+    root = _real_root(os.fspath(files_dir))
     real = os.path.realpath(joined)
     # safe_join stops "..", but not a symlink that points out of the directory.
     if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
