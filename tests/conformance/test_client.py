@@ -4,7 +4,6 @@ HEAD leftovers, and transport failures turned into messages instead of exception
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,44 +12,22 @@ import pytest
 from conformance.client import Client, ClientSettings
 from reference_server import serve_in_thread
 from tests.conftest import role_urls
+from tests.rawserver import Connection, serving
 
 
 @contextmanager
 def canned_server(answer: bytes, *, respond: bool = True) -> Iterator[tuple[str, list[bytes]]]:
-    """A raw TCP server: records each request head, answers with fixed octets (or never)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    heads: list[bytes] = []
-    stop = threading.Event()
+    """Records each request head and answers with fixed octets (or never), then closes."""
 
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                heads.append(data)
-                if respond:
-                    conn.sendall(answer)
-                else:
-                    stop.wait(5)
+    def handler(conn: Connection, head: bytes) -> bool:
+        if respond:
+            conn.send(answer)
+        else:
+            conn.wait(5)
+        return False
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/r", heads
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with serving(handler) as server:
+        yield server.url, server.requests
 
 
 def echo_app(environ, start_response):

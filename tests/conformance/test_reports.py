@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.reports import build_json_report, write_reports
 from tests.conftest import role_urls
+from tests.rawserver import Connection, serving
 
 BASELINE = bundled_cases_dir() / "baseline.range.yaml"
 
@@ -318,34 +318,13 @@ HOSTILE = (
 @contextmanager
 def hostile_server() -> Iterator[str]:
     """Answers every request with a 206 whose reason phrase and a header hold C0 controls."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                conn.sendall(HOSTILE)
+    def handler(conn: Connection, head: bytes) -> bool:
+        conn.send(HOSTILE)
+        return False
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/evil.bin"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with serving(handler, path="/evil.bin") as server:
+        yield server.url
 
 
 def test_control_characters_from_a_server_do_not_break_the_xml(tmp_path: Path) -> None:

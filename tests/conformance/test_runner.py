@@ -3,8 +3,6 @@ behind, and that an internal error becomes a graded result instead of a tracebac
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +11,7 @@ from conformance.loader import bundled_cases_dir, load_cases
 from conformance.model import Grade
 from conformance.runner import run_case
 from conformance.target import Target
+from tests.rawserver import Connection, serving
 
 BODY = bytes(range(250)) * 4
 CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
@@ -21,37 +20,15 @@ CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
 @contextmanager
 def breaks_on_range() -> Iterator[str]:
     """Serves a plain GET; drops the connection, unanswered, when a Range header is present."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    head += chunk
-                if b"\r\nrange:" in head.lower():
-                    continue  # closed without a word
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n" + BODY
-                )
+    def handler(conn: Connection, head: bytes) -> bool:
+        if b"\r\nrange:" not in head.lower():
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n"
+                      b"Connection: close\r\n\r\n" + BODY)  # fmt: skip
+        return False  # closed, with or without a word
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/r"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        listener.close()
+    with serving(handler) as server:
+        yield server.url
 
 
 def test_a_connection_broken_only_by_the_range_is_the_servers_failure() -> None:

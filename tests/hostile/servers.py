@@ -12,133 +12,19 @@ from __future__ import annotations
 import email.utils
 import re
 import socket
-import struct
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tests.rawserver import MAX_HEAD, Connection, Handler, RawServer
 
 BODY = bytes(range(250)) * 4  # the 1000-octet representation every good answer serves
 BIG_BODY = bytes(range(256)) * (4 * 4096)  # 4 MiB, so the runner reads up to 16 MiB per answer
 TEN_GIB = 10 * 1024**3
-MAX_HEAD = 64 * 1024
-MAX_REQUESTS_PER_CONNECTION = 50
-MAX_STREAM = 64 * 1024 * 1024  # no server sends more than this on one answer
 STREAM_BLOCK = 64 * 1024
 LINGER_SECONDS = 30.0  # longest any handler waits before giving up on its own
 
-Handler = Callable[["Connection", bytes], bool]
 
-
-class Connection:
-    """One accepted socket and the server's stop event; sends never raise."""
-
-    def __init__(self, sock: socket.socket, stop: threading.Event) -> None:
-        self.sock = sock
-        self.stop = stop
-
-    def read_head(self) -> bytes | None:
-        """The request head up to the empty line, or None when the peer went away or we stop."""
-        data = b""
-        self.sock.settimeout(0.2)
-        while b"\r\n\r\n" not in data and len(data) < MAX_HEAD and not self.stop.is_set():
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            data += chunk
-        return data if b"\r\n\r\n" in data else None
-
-    def send(self, data: bytes) -> bool:
-        """Send everything; False when the peer is gone (closed, reset) or we stop."""
-        if self.stop.is_set():
-            return False
-        try:
-            self.sock.settimeout(5)
-            self.sock.sendall(data)
-        except OSError:
-            return False
-        return True
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep unless the server stops; True when the full time passed."""
-        return not self.stop.wait(seconds)
-
-    def stream(self, block: bytes, limit: int = MAX_STREAM) -> None:
-        """Send `block` again and again until `limit` octets, the peer leaves, or we stop."""
-        sent = 0
-        while sent < limit and self.send(block):
-            sent += len(block)
-
-    def reset(self) -> None:
-        """Close with an RST instead of a FIN (SO_LINGER with a zero timeout)."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.sock.close()
-
-
-class HostileServer:
-    """A loopback server that runs `handler` for each request on each accepted connection."""
-
-    def __init__(self, handler: Handler, *, scheme: str = "http", path: str = "/r") -> None:
-        self.handler = handler
-        self.scheme = scheme
-        self.path = path
-        self.stop = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.requests: list[bytes] = []
-        self.connections = 0
-        self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{self.path}"
-
-    def __enter__(self) -> HostileServer:
-        self._acceptor.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self._acceptor.join(timeout=5)
-        self.listener.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-    def _accept(self) -> None:
-        self.listener.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                sock, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, sock: socket.socket) -> None:
-        conn = Connection(sock, self.stop)
-        try:
-            for _ in range(MAX_REQUESTS_PER_CONNECTION):
-                head = conn.read_head()
-                if head is None:
-                    return
-                self.requests.append(head)
-                if not self.handler(conn, head):
-                    return
-        finally:
-            with suppress(OSError):
-                sock.close()
+HostileServer = RawServer  # the name the hostile tests use
 
 
 # --- reading the request --------------------------------------------------------------------
@@ -399,5 +285,5 @@ def reset_mid_body(conn: Connection, head: bytes) -> bool:
 
 @contextmanager
 def serving(handler: Handler) -> Iterator[str]:
-    with HostileServer(handler) as server:
+    with RawServer(handler) as server:
         yield server.url

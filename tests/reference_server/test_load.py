@@ -36,6 +36,7 @@ RSS_GROWTH_BOUND = 32 * 2**20
 # 100 000 took 233 s on a busy 2-CPU machine, so the heavy bound is only against hangs.
 WALL_BOUND_S = 600.0 if HEAVY else 60.0
 
+
 def version(size: int, salt: int) -> bytes:
     """Content that differs from every other salt at every position, so a mix cannot hide."""
     return bytes((i * 7 + salt) % 251 for i in range(size))
