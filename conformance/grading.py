@@ -9,15 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .checks import (
-    REPRESENTATION_FIELDS,
-    REQUIRED_ON_206,
-    Context,
-    check_expectation,
-    declared_length,
-    fail,
-    warn,
-)
+from .checks import REPRESENTATION_FIELDS, REQUIRED_ON_206, check_expectation
+from .context import Context, declared_length, fail, warn
 from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
 from .target import Resource
 
