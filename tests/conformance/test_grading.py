@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance.grading import grade
-from conformance.loader import load_cases_text
+from conformance.loader import bundled_cases_dir, load_cases, load_cases_text
 from conformance.model import Case, Exchange, Grade, SentRequest, Verdict
 from conformance.target import BytesOracle, Resource
 from conformance.wire import format_multipart
@@ -480,3 +480,23 @@ def test_an_unquoted_boundary_with_illegal_characters_is_one_clear_failure() -> 
     failed = [f for f in verdict.findings if f.grade is Grade.FAIL]
     assert [f.check for f in failed] == ["content-type"]  # the parts themselves are right
     assert "token or a quoted-string" in failed[0].message
+
+
+BUNDLED = {case.id: case for case in load_cases([bundled_cases_dir()])}
+
+
+@pytest.mark.parametrize(
+    ("case_id", "first", "last"),
+    [("SYN-23", 1, 2), ("SYN-28", LENGTH - 9, LENGTH - 1), ("SYN-19", 5, LENGTH - 1)],
+)
+def test_a_self_consistent_206_for_an_invalid_specifier_warns(
+    case_id: str, first: int, last: int
+) -> None:
+    """Real servers (serve-handler, Tornado) answer these; the audit found them wrongly failed."""
+    case = BUNDLED[case_id]
+    value = dict(case.request.headers)["Range"]
+    body = BODY[first : last + 1]
+    answer = exchange(206, partial_headers(f"bytes {first}-{last}/{LENGTH}", body), body,
+                      range_value=str(value))  # fmt: skip
+    verdict = grade(case, answer, BASELINE, range_value=str(value))
+    assert verdict.grade is Grade.WARN, verdict.findings

@@ -50,3 +50,13 @@ def test_an_internal_error_is_graded_error_not_raised(monkeypatch) -> None:
     assert result.verdict.grade is Grade.ERROR
     assert "internal error" in result.verdict.summary
     assert "ZeroDivisionError: boom" in result.verdict.summary
+
+
+def test_a_dropped_connection_on_the_huge_header_probe_warns_and_fails_in_strict() -> None:
+    """DOS-06 (a 70 KB Range): closing without a word is tolerated (catalogue), not in strict."""
+    with breaks_on_range() as url, Client(ClientSettings(read_timeout=2)) as client:
+        target = Target({"main": url}, client)
+        rfc = run_case(CASES["DOS-06"], target)
+        strict = run_case(CASES["DOS-06"], target, profile="strict")
+    assert rfc.verdict.grade is Grade.WARN
+    assert strict.verdict.grade is Grade.FAIL
