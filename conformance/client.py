@@ -50,6 +50,7 @@ from .watchdog import DeadlineAdapter, Watchdog, current
 
 USER_AGENT = f"range-conformance/{__version__}"
 CHUNK = 64 * 1024
+IDEMPOTENT = ("GET", "HEAD", "OPTIONS")
 HEAD_GRACE = 0.5  # seconds to wait for octets a server wrongly sends after a HEAD answer
 
 
@@ -81,20 +82,24 @@ class Client:
 
     def __init__(self, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
-        self.session = requests.Session()
+        self.session = self._new_session()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
         for prefix in ("http://", "https://"):
-            self.session.mount(prefix, DeadlineAdapter())
+            session.mount(prefix, DeadlineAdapter())
         # Proxies only when asked: loopback and CI traffic must not take a detour by surprise.
-        self.session.trust_env = self.settings.proxy_from_env
+        session.trust_env = self.settings.proxy_from_env
         if self.settings.proxy:
-            self.session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
+            session.proxies = {"http": self.settings.proxy, "https": self.settings.proxy}
         if self.settings.cert:
             cert = self.settings.cert
-            self.session.cert = cert[0] if len(cert) == 1 else (cert[0], cert[1])
+            session.cert = cert[0] if len(cert) == 1 else (cert[0], cert[1])
         # Replace requests' defaults: identity encoding so slices are compared on coded octets.
-        self.session.headers.clear()
-        self.session.headers.update(self.base_headers())
-        self.session.verify = self.settings.verify
+        session.headers.clear()
+        session.headers.update(self.base_headers())
+        session.verify = self.settings.verify
+        return session
 
     def base_headers(self) -> dict[str, str]:
         headers = {
@@ -129,15 +134,35 @@ class Client:
         With `whole_or_nothing`, a body whose declared length exceeds `cap` is not read at all.
         The whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
+        exchange = self._watched(self.session, method, url, headers, body, cap, whole_or_nothing)
+        if exchange.status is None and method in IDEMPOTENT and _maybe_stale(exchange.error):
+            # A kept-alive connection the server closed just as the request went out looks like
+            # this. RFC 9112 §9.3.1 lets a client retry an idempotent request once; a fresh
+            # connection tells a race from a server that drops this request every time.
+            with self._new_session() as fresh:
+                return self._watched(fresh, method, url, headers, body, cap, whole_or_nothing)
+        return exchange
+
+    def _watched(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        cap: int,
+        whole_or_nothing: bool,
+    ) -> Exchange:
         with Watchdog(self.settings.deadline) as dog:
             current.watchdog = dog
             try:
-                return self._send(method, url, headers, body, cap, whole_or_nothing, dog)
+                return self._send(session, method, url, headers, body, cap, whole_or_nothing, dog)
             finally:
                 current.watchdog = None
 
     def _send(
         self,
+        session: requests.Session,
         method: str,
         url: str,
         headers: list[tuple[str, str]],
@@ -152,16 +177,16 @@ class Client:
         try:
             # Straight to the adapter: Session.send reads (and decodes) the body of a 3xx to
             # prepare a redirect even with allow_redirects=False, which would hide its octets.
-            prepared = self.session.prepare_request(
+            prepared = session.prepare_request(
                 requests.Request(method, url, headers=dict(headers), data=body or None)
             )
-            settings = self.session.merge_environment_settings(
-                prepared.url, {}, True, self.session.verify, self.session.cert
+            settings = session.merge_environment_settings(
+                prepared.url, {}, True, session.verify, session.cert
             )
             with warnings.catch_warnings():
                 if self.settings.verify is False:  # --insecure: the user asked for it
                     warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                response = self.session.get_adapter(prepared.url or url).send(
+                response = session.get_adapter(prepared.url or url).send(
                     prepared,
                     stream=True,
                     timeout=(self.settings.connect_timeout, self.settings.read_timeout),
@@ -523,3 +548,11 @@ def _split_line(line: str) -> tuple[str, str]:
 
 def _since(started: float) -> float:
     return time.monotonic() - started
+
+
+def _maybe_stale(error: str | None) -> bool:
+    """Nothing came back because the connection ended first: the mark of a stale keep-alive."""
+    return error is not None and (
+        "closed the connection without answering" in error
+        or "reset the connection before answering" in error
+    )

@@ -123,3 +123,28 @@ def test_garbage_status_lines_are_errors(garbage: bytes) -> None:
     with canned_server(garbage) as (url, _), Client() as client:
         assert client.send("GET", url, [], cap=100).error is not None
         assert client.send_raw("GET", url, [], cap=100).error is not None
+
+
+def test_a_connection_closed_before_the_answer_is_retried_once_on_a_fresh_one() -> None:
+    """A kept-alive connection the server drops as the request goes out (RFC 9112 §9.3.1)."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    def first_one_dropped(conn: Connection, head: bytes) -> bool:
+        if len(server.requests) == 1:
+            return False  # closed without a word
+        conn.send(answer)
+        return False
+
+    with serving(first_one_dropped) as server, Client() as client:
+        exchange = client.send("GET", server.url, [], cap=100)
+        assert (exchange.status, exchange.body) == (200, b"ok")
+        assert len(server.requests) == 2
+
+
+def test_a_server_that_always_drops_the_request_is_still_an_error() -> None:
+    with serving(lambda conn, head: False) as server, Client() as client:
+        exchange = client.send("GET", server.url, [], cap=100)
+        posted = client.send("POST", server.url, [], cap=100)
+    assert "closed the connection without answering" in (exchange.error or "")
+    assert len(server.requests) == 3  # GET twice (one retry), POST once: not idempotent
+    assert posted.error is not None
