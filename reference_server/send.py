@@ -343,9 +343,7 @@ def _answer(
         plan = plan_multipart(result.ranges, length, new_boundary(), part_fields)
         fields.append(("Content-Type", plan.content_type))
         fields.append(("Content-Length", str(plan.content_length)))
-        return RangedResponse(
-            _stream_multipart(file, plan), 206, fields, direct_passthrough=True
-        )
+        return RangedResponse(_stream_multipart(file, plan), 206, fields, direct_passthrough=True)
 
     fields.extend(part_fields)
     if isinstance(result, Satisfiable):
