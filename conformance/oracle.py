@@ -17,7 +17,8 @@ from typing import Protocol
 
 import requests
 
-from .client import CHUNK, Client
+from .body_reader import CHUNK
+from .client import Client
 from .errors import TargetError
 
 WINDOW_MARGIN = 16
