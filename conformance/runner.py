@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
@@ -235,26 +234,6 @@ def unmet_requirement(case: Case, resource: Resource) -> str | None:
         if date is None or modified is None or date - modified < timedelta(seconds=1):
             return "Last-Modified is not at least 1 s before Date, so it is not a strong validator"
     return None
-
-
-def run_suite(
-    cases: Iterable[Case],
-    target: Target,
-    *,
-    profile: str = "rfc",
-    on_result: Callable[[Result], None] | None = None,
-) -> list[Result]:
-    results = []
-    for result in iter_results(cases, target, profile=profile):
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
-    return results
-
-
-def iter_results(cases: Iterable[Case], target: Target, *, profile: str) -> Iterator[Result]:
-    for case in cases:
-        yield run_case(case, target, profile=profile)
 
 
 def _result(case: Case, outcome: Grade, message: str, profile: str) -> Result:

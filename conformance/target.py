@@ -43,7 +43,6 @@ ROLE_HELP = {
 VARIANT_HEADERS = {"identity": [], "gzip": [("Accept-Encoding", "gzip")]}
 
 IN_MEMORY_LIMIT = 32 * 1024 * 1024
-ORACLE_MODES = ("auto", "full")
 PREFIX_CHECK = 64 * 1024  # octets of a large 200 compared with --oracle-file
 
 
