@@ -43,7 +43,7 @@ def load_wsgi_app(spec: str) -> WSGIApp:
 
 
 @contextmanager
-def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1") -> Iterator[str]:
+def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1", ssl_context: Any = None) -> Iterator[str]:
     """Run `app` in a daemon thread on a free port; yield its base URL; stop it afterwards."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -54,13 +54,16 @@ def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1") -> Iterator[str]:
         def log_error(self, *args: Any) -> None:
             pass
 
-    server = make_server(host, 0, app, threaded=True, request_handler=Quiet)
+    server = make_server(
+        host, 0, app, threaded=True, request_handler=Quiet, ssl_context=ssl_context
+    )
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
     try:
-        yield f"http://{host}:{server.server_port}"
+        scheme = "https" if ssl_context is not None else "http"
+        yield f"{scheme}://{host}:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

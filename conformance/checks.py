@@ -6,15 +6,11 @@ validators here; 206S/206M in `partial`.
 
 from __future__ import annotations
 
-from .context import Context, compare_bytes, declared_length, fail, warn
+from .context import Context, compare_bytes, declared_length, fail, missing_fields, warn
 from .model import Expectation, Finding
 from .partial import MULTIPART, check_partial
 from .wire import parse_content_range, parse_media_type
 
-# RFC 9110 §15.3.7: a 206 carries these whenever the 200 to the same request would.
-REQUIRED_ON_206 = ("Date", "Cache-Control", "ETag", "Expires", "Content-Location", "Vary")
-# RFC 9110 §15.3.7: without If-Range, also every representation field the 200 would carry.
-REPRESENTATION_FIELDS = ("Last-Modified", "Content-Encoding", "Content-Language")
 REQUIRED_ON_304 = ("Date", "Cache-Control", "ETag", "Expires", "Content-Location", "Vary")
 
 
@@ -247,15 +243,5 @@ def check_not_modified(ctx: Context) -> list[Finding]:
                 actual=exchange.header("Content-Length"),
             )
         )
-    for name in REQUIRED_ON_304:
-        if ctx.baseline.header(name) is not None and exchange.header(name) is None:
-            findings.append(
-                fail(
-                    "header",
-                    f"{name} sent on the 200 but missing on the 304",
-                    "15.4.5",
-                    expected=ctx.baseline.header(name),
-                    actual="(absent)",
-                )
-            )
+    findings += missing_fields(ctx, REQUIRED_ON_304, "304", "15.4.5")
     return findings

@@ -71,3 +71,13 @@ def compare_bytes(ctx: Context, actual: bytes, first: int, label: str, rfc: str)
             offset=diff.offset,
         )
     ]
+
+
+def missing_fields(ctx: Context, names: tuple[str, ...], status: str, rfc: str) -> list[Finding]:
+    """Fields the baseline 200 carries that this answer leaves out."""
+    return [
+        fail("header", f"the 200 carries {name} but this {status} does not", rfc,
+             expected=ctx.baseline.header(name), actual="(absent)")
+        for name in names
+        if ctx.baseline.header(name) is not None and ctx.exchange.header(name) is None
+    ]  # fmt: skip

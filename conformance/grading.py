@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .checks import REPRESENTATION_FIELDS, REQUIRED_ON_206, check_expectation
+from .checks import check_expectation
 from .context import Context, declared_length, fail, warn
 from .model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
+from .partial import partial_headers
 from .target import Resource
 
 # Repeated framing fields with different values make the message ambiguous: audited everywhere.
@@ -94,7 +95,7 @@ def _branch_findings(
     if expectation.single_fields:
         findings += duplicate_fields(ctx.exchange, SINGLETON_FIELDS)
     if ctx.exchange.status == 206:
-        findings += _partial_headers(ctx)
+        findings += partial_headers(ctx)
     branch_grade = expectation.grade_for(profile, range_capable)
     if branch_grade is not Grade.PASS:
         note = expectation.note or f"the server took the {expectation.branch!r} branch"
@@ -183,52 +184,6 @@ def duplicate_fields(exchange: Exchange, names: tuple[str, ...]) -> list[Finding
                     actual=" | ".join(values),
                 )
             )
-    return findings
-
-
-def _partial_headers(ctx: Context) -> list[Finding]:
-    """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
-    findings: list[Finding] = []
-    if not ctx.compare_headers or ctx.baseline.status != 200:
-        return findings
-    names: tuple[str, ...] = REQUIRED_ON_206
-    if not ctx.has_if_range:
-        names += REPRESENTATION_FIELDS
-    if (ctx.exchange.header("Content-Type") or "").lower().startswith("multipart/"):
-        names = tuple(n for n in names if n != "Content-Encoding")  # judged per part (checks.py)
-    for name in names:
-        if ctx.baseline.header(name) is not None and ctx.exchange.header(name) is None:
-            findings.append(
-                fail(
-                    "header",
-                    f"the 200 carries {name} but this 206 does not",
-                    "15.3.7",
-                    expected=ctx.baseline.header(name),
-                    actual="(absent)",
-                )
-            )
-    for name in ("ETag", "Cache-Control", "Vary"):
-        value, baseline_value = ctx.exchange.header(name), ctx.baseline.header(name)
-        if value is not None and baseline_value is not None and value != baseline_value:
-            findings.append(
-                warn(
-                    "header",
-                    f"the 206's {name} differs from the 200's",
-                    "15.3.7",
-                    expected=baseline_value,
-                    actual=value,
-                )
-            )
-    accept = (ctx.exchange.header("Accept-Ranges") or "").strip().lower()
-    if accept == "none":
-        findings.append(
-            warn(
-                "accept-ranges",
-                "advertises 'Accept-Ranges: none' while serving a 206",
-                "14.3",
-                actual="none",
-            )
-        )
     return findings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .context import Context, compare_bytes, declared_length, fail, warn
+from .context import Context, compare_bytes, declared_length, fail, missing_fields, warn
 from .model import Finding, Grade, Level
 from .spans import Span, coverage_findings
 from .wire import (
@@ -19,6 +19,10 @@ from .wire import (
 )
 
 MULTIPART = ("multipart/byteranges", "multipart/x-byteranges")
+# RFC 9110 §15.3.7: a 206 carries these whenever the 200 to the same request would.
+REQUIRED_ON_206 = ("Date", "Cache-Control", "ETag", "Expires", "Content-Location", "Vary")
+# RFC 9110 §15.3.7: without If-Range, also every representation field the 200 would carry.
+REPRESENTATION_FIELDS = ("Last-Modified", "Content-Encoding", "Content-Language")
 
 
 def check_partial(
@@ -388,4 +392,40 @@ def _part_content(
     shown = content[:size]
     if shown:
         findings += compare_bytes(ctx, shown, first, label, "15.3.7.1")
+    return findings
+
+
+def partial_headers(ctx: Context) -> list[Finding]:
+    """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
+    findings: list[Finding] = []
+    if not ctx.compare_headers or ctx.baseline.status != 200:
+        return findings
+    names: tuple[str, ...] = REQUIRED_ON_206
+    if not ctx.has_if_range:
+        names += REPRESENTATION_FIELDS
+    if (ctx.exchange.header("Content-Type") or "").lower().startswith("multipart/"):
+        names = tuple(n for n in names if n != "Content-Encoding")  # judged per part below
+    findings += missing_fields(ctx, names, "206", "15.3.7")
+    for name in ("ETag", "Cache-Control", "Vary"):
+        value, baseline_value = ctx.exchange.header(name), ctx.baseline.header(name)
+        if value is not None and baseline_value is not None and value != baseline_value:
+            findings.append(
+                warn(
+                    "header",
+                    f"the 206's {name} differs from the 200's",
+                    "15.3.7",
+                    expected=baseline_value,
+                    actual=value,
+                )
+            )
+    accept = (ctx.exchange.header("Accept-Ranges") or "").strip().lower()
+    if accept == "none":
+        findings.append(
+            warn(
+                "accept-ranges",
+                "advertises 'Accept-Ranges: none' while serving a 206",
+                "14.3",
+                actual="none",
+            )
+        )
     return findings

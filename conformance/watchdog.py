@@ -74,22 +74,23 @@ def _current_watchdog() -> Watchdog | None:
     return dog
 
 
-class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+class _Watched:
+    """Hands every connection a pool gives out to the running exchange's watchdog."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
         dog = _current_watchdog()
         if dog is not None:
             dog.watch_connection(connection)
         return connection
 
 
-class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        dog = _current_watchdog()
-        if dog is not None:
-            dog.watch_connection(connection)
-        return connection
+class _WatchedHTTPPool(_Watched, urllib3.connectionpool.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_Watched, urllib3.connectionpool.HTTPSConnectionPool):
+    pass
 
 
 _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}

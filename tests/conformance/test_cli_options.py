@@ -16,13 +16,13 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
+from conformance.app_server import serve_wsgi
 from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.model import Case
@@ -458,29 +458,8 @@ def test_connect_timeout_is_honoured() -> None:
 # --- TLS --------------------------------------------------------------------------------------
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def log_error(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve_tls(app: Any, context: ssl.SSLContext) -> Iterator[str]:
-    server = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_Quiet, ssl_context=context
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def serve_tls(app: Any, context: ssl.SSLContext) -> AbstractContextManager[str]:
+    return serve_wsgi(app, ssl_context=context)
 
 
 class Pki:
