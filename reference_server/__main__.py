@@ -1,5 +1,6 @@
-"""`python -m reference_server [DIR] [--host H] [--port P] [--server S]`: serve DIR (default:
-the fixtures) with Werkzeug's development server, or with gunicorn or waitress (`--server`).
+"""`python -m reference_server [DIR] [--host H] [--port P] [--server S] [--app A]`: serve DIR
+(default: the fixtures) with Werkzeug's development server, or with gunicorn, granian or
+waitress (`--server`); as the Flask app (default) or the plain WSGI app (`--app wsgi`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
 from .production import SERVERS, ServerOptions, default_options, serve_production
+from .wsgi import create_wsgi_app
+
+_APPS = {"flask": create_app, "wsgi": create_wsgi_app}
 
 
 def _announce(directory: Path, base_url: str, bundled: bool) -> None:
@@ -32,19 +36,30 @@ def main(argv: list[str] | None = None) -> int:
         choices=("werkzeug", *SERVERS),
         default="werkzeug",
         help="werkzeug: the development server (default); gunicorn: production, zero-copy "
-        "single ranges (POSIX); waitress: production, pure Python",
+        "single ranges (POSIX); granian: production, Rust HTTP, fastest for small ranges "
+        "(POSIX); waitress: production, pure Python",
+    )
+    parser.add_argument(
+        "--app",
+        choices=tuple(_APPS),
+        default="flask",
+        help="flask: the Flask app (default); wsgi: the same answers without Flask's "
+        "per-request work",
     )
     defaults = default_options()
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn")
+    parser.add_argument(
+        "--workers", type=int, default=defaults.workers, help="gunicorn, granian: processes"
+    )
     parser.add_argument("--threads", type=int, default=defaults.threads, help="per worker")
     args = parser.parse_args(argv)
     bundled = args.directory is None
     directory = build_fixtures(default_fixtures_dir()) if bundled else args.directory
     if not directory.is_dir():
         parser.error(f"not a directory: {directory}")
+    app = _APPS[args.app](directory)
     if args.server != "werkzeug":
         serve_production(
-            create_app(directory),
+            app,
             args.host,
             args.port,
             server=args.server,
@@ -52,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             ready=lambda base_url: _announce(directory, base_url, bundled),
         )
         return 0
-    server = make_server(args.host, args.port, create_app(directory), threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True)
     host = f"[{args.host}]" if ":" in args.host else args.host
     _announce(directory, f"http://{host}:{server.server_port}", bundled)
     try:

@@ -6,14 +6,13 @@ Routes: /files/ (strong ETag), /weak/ (weak ETag), /dynamic/ (no validators), /r
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, redirect, url_for
-from werkzeug.security import safe_join
 
 from .fixtures import build_fixtures, default_fixtures_dir
+from .paths import resolve_file
 from .send import send_file_ranged
 
 __all__ = ["create_app", "create_blueprint"]
@@ -24,27 +23,12 @@ _METHODS = ["GET", "HEAD"]
 _RULE_OPTIONS = {"methods": _METHODS, "merge_slashes": False}
 
 
-@functools.lru_cache(maxsize=64)
-def _real_root(files_dir: str) -> str:
-    """The served directory with its symlinks resolved (it does not move while serving)."""
-    return os.path.realpath(files_dir)
-
-
 def _resolve(files_dir: Path, name: str) -> str:
     """The regular file `name` names inside `files_dir`, or abort with 404."""
-    if "\x00" in name or "\\" in name:
-        abort(404)  # never handed to the OS: NUL raises there, backslash is a Windows separator
-    if name.endswith("/"):
-        abort(404)  # "r1000.bin/" names a directory, which a regular file is not (POSIX)
-    joined = safe_join(os.fspath(files_dir), name)
-    if joined is None:
+    path = resolve_file(os.fspath(files_dir), name)
+    if path is None:
         abort(404)
-    root = _real_root(os.fspath(files_dir))
-    real = os.path.realpath(joined)
-    # safe_join stops "..", but not a symlink that points out of the directory.
-    if os.path.commonpath([root, real]) != root or not os.path.isfile(real):
-        abort(404)
-    return joined
+    return path
 
 
 def create_blueprint(files_dir: Path, name: str = "reference_server") -> Blueprint:

@@ -17,7 +17,7 @@ import pytest
 from conformance.model import Grade, Result
 from conformance.render import render_failure
 from conformance.wire import parse_media_type, parse_multipart
-from reference_server import create_app
+from reference_server import create_app, create_wsgi_app
 
 from .mutants import (
     AlwaysPartial,
@@ -193,11 +193,15 @@ def test_mutant_fails_the_right_case_for_the_right_reason(
     _assert_caught(catch, results[catch.case])
 
 
-@pytest.mark.parametrize("profile", ["rfc", "strict"])
+@pytest.mark.parametrize("profile", ["rfc", "strict", "media"])
+@pytest.mark.parametrize("front_door", [create_app, create_wsgi_app], ids=["flask", "wsgi"])
 def test_reference_server_scores_no_fail_warn_or_error(
-    profile: str, run_suite_against: SuiteRunner, fixtures_dir: Path
+    profile: str,
+    front_door: Callable[[Path], object],
+    run_suite_against: SuiteRunner,
+    fixtures_dir: Path,
 ) -> None:
-    results = run_suite_against(create_app(fixtures_dir), profile=profile)
+    results = run_suite_against(front_door(fixtures_dir), profile=profile)
     assert results
     bad = {
         case_id: r.verdict.grade.value for case_id, r in results.items() if r.verdict.grade in BAD

@@ -1,7 +1,9 @@
-"""The reference server under production WSGI servers (gunicorn, waitress), over real sockets.
+"""The reference server under production WSGI servers (gunicorn, granian, waitress), over real
+sockets, as the Flask app and as the plain WSGI app.
 
-Each server runs in a subprocess (`python -m reference_server DIR --server S --port 0`) on a free
-127.0.0.1 port: exact 206 octets, multipart, 416, then every bundled case through the CLI.
+Each server runs in a subprocess (`python -m reference_server DIR --server S --app A --port 0`)
+on a free 127.0.0.1 port: exact 206 octets, multipart, 416, then every bundled case through the
+CLI.
 In-process checks pin what send.py hands each server's `wsgi.file_wrapper` for a sub-range.
 """
 
@@ -22,16 +24,25 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder
 
 from conformance.cli import main as conformance_main
 from reference_server import FIXTURE_ROLES
+from reference_server.bodies import SMALL_BODY
 from reference_server.fixtures import LARGE_SIZE, counter_stream
 
 from .test_reference_app import parse_multipart
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVERS = ("gunicorn", "waitress")
+# (server, app): every server with the Flask app, and the fast pairing with the WSGI app.
+SETUPS = [
+    ("gunicorn", "flask"),
+    ("granian", "flask"),
+    ("waitress", "flask"),
+    ("granian", "wsgi"),
+    ("gunicorn", "wsgi"),
+]
 
 
 @dataclass
@@ -41,10 +52,10 @@ class _Running:
     base_url: str = ""
 
 
-def _start(server: str, files_dir: Path, log: Path) -> _Running:
+def _start(server: str, app: str, files_dir: Path, log: Path) -> _Running:
     command = [
         sys.executable, "-m", "reference_server", str(files_dir), "--server", server,
-        "--port", "0", "--workers", "1", "--threads", "4",
+        "--app", app, "--port", "0", "--workers", "1", "--threads", "4",
     ]  # fmt: skip
     with log.open("w") as errors:
         process = subprocess.Popen(
@@ -85,16 +96,16 @@ def _stop(running: _Running) -> None:
         process.stdout.close()
 
 
-@pytest.fixture(scope="module", params=SERVERS)
+@pytest.fixture(scope="module", params=SETUPS, ids=[f"{s}-{a}" for s, a in SETUPS])
 def production_url(
     request: pytest.FixtureRequest, files_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    server: str = request.param
+    server, app = request.param
     pytest.importorskip(server)
-    if server == "gunicorn" and sys.platform == "win32":
-        pytest.skip("gunicorn needs POSIX")
+    if server in ("gunicorn", "granian") and sys.platform == "win32":
+        pytest.skip(f"{server} needs POSIX here")
     log = tmp_path_factory.mktemp(server) / "stderr.log"
-    running = _start(server, files_dir, log)
+    running = _start(server, app, files_dir, log)
     try:
         yield running.base_url
     finally:
@@ -113,13 +124,13 @@ def _octets(files_dir: Path, role: str, first: int, length: int) -> bytes:
 
 def _get(
     base_url: str, path: str, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, CaseInsensitiveDict[str], bytes]:
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, CaseInsensitiveDict(response.getheaders()), response.read()
     finally:
         connection.close()
 
@@ -209,27 +220,43 @@ def _body_for(app: Flask, file_wrapper: object, value: str) -> object:
     return app(environ, lambda status, headers, exc_info=None: None)
 
 
-def test_gunicorn_gets_a_descriptor_at_the_first_octet(app: Flask) -> None:
+# Past SMALL_BODY: smaller bodies are read at once and never reach a file wrapper.
+_LENGTH = SMALL_BODY + 100
+
+
+def test_gunicorn_gets_a_descriptor_at_the_first_octet(app: Flask, files_dir: Path) -> None:
     wsgi = pytest.importorskip("gunicorn.http.wsgi")
     first = 2**32 - 10
-    body = _body_for(app, wsgi.FileWrapper, f"bytes={first}-{first + 99}")
+    body = _body_for(app, wsgi.FileWrapper, f"bytes={first}-{first + _LENGTH - 1}")
     try:
         assert isinstance(body, wsgi.FileWrapper)  # so gunicorn takes its sendfile path
         descriptor = body.filelike.fileno()
         assert os.lseek(descriptor, 0, os.SEEK_CUR) == first  # where sendfile starts
         # Without sendfile (TLS, --no-sendfile) gunicorn reads: the reads stop at the range.
-        assert b"".join(body) == counter_stream(first, 100)
+        assert b"".join(body) == _octets(files_dir, "large", first, _LENGTH)
     finally:
         body.close()
 
 
-def test_waitress_gets_a_seeked_file_it_bounds_by_content_length(app: Flask) -> None:
+def test_waitress_gets_a_seeked_file_it_bounds_by_content_length(
+    app: Flask, files_dir: Path
+) -> None:
     buffers = pytest.importorskip("waitress.buffers")
     first = 2**32 - 10
-    body = _body_for(app, buffers.ReadOnlyFileBasedBuffer, f"bytes={first}-{first + 99}")
+    body = _body_for(app, buffers.ReadOnlyFileBasedBuffer, f"bytes={first}-{first + _LENGTH - 1}")
     try:
         assert isinstance(body, buffers.ReadOnlyFileBasedBuffer)
-        assert body.prepare(100) == 100  # waitress passes the Content-Length
-        assert body.get(1000, skip=True) == counter_stream(first, 100)
+        assert body.prepare(_LENGTH) == _LENGTH  # waitress passes the Content-Length
+        assert body.get(_LENGTH + 1000, skip=True) == _octets(files_dir, "large", first, _LENGTH)
     finally:
         body.close()
+
+
+def test_a_small_range_is_read_at_once_and_its_file_closed(app: Flask) -> None:
+    """No wrapper, no iterator: one bytes object, and no descriptor left open behind it."""
+    open_before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    first = 2**32 - 32_768  # a window of counter octets in the sparse file
+    body = _body_for(app, object(), f"bytes={first}-{first + SMALL_BODY - 1}")
+    assert body == [counter_stream(first, SMALL_BODY)]
+    if open_before is not None:
+        assert len(os.listdir("/proc/self/fd")) == open_before

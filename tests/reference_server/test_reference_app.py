@@ -12,6 +12,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wsgi import FileWrapper
 
 from reference_server import FIXTURE_ROLES, create_app, send_file_ranged
+from reference_server.bodies import SMALL_BODY
 from reference_server.fixtures import LARGE_SIZE, counter_stream
 
 MAIN = FIXTURE_ROLES["main"]
@@ -268,19 +269,30 @@ def test_large_body_is_streamed_not_joined(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, (0, 999)), ("bytes=10-19", (10, 19)), ("bytes=0-999", (0, 999))],
+    [
+        (None, (0, 99_999)),
+        ("bytes=10-70009", (10, 70_009)),
+        ("bytes=0-99999", (0, 99_999)),
+    ],
     ids=["full", "sub-range", "whole-range"],
 )
 def test_wsgi_file_wrapper_is_bounded(
-    app: Flask, files_dir: Path, value: str | None, expected: tuple[int, int]
+    tmp_path: Path, value: str | None, expected: tuple[int, int]
 ) -> None:
-    environ = EnvironBuilder(path=MAIN, headers={"Range": value} if value else {}).get_environ()
+    """Bodies past SMALL_BODY go to the server's file wrapper, which sees only their octets."""
+    content = counter_stream(0, 100_000)
+    assert len(content) > SMALL_BODY
+    (tmp_path / "big.bin").write_bytes(content)
+    headers = {"Range": value} if value else {}
+    environ = EnvironBuilder(path="/files/big.bin", headers=headers).get_environ()
     environ["wsgi.file_wrapper"] = FileWrapper
     statuses: list[str] = []
-    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    body = create_app(tmp_path)(
+        environ, lambda status, headers, exc_info=None: statuses.append(status)
+    )
     try:
         assert isinstance(body, FileWrapper)  # handed to the server as-is: zero-copy possible
-        assert b"".join(body) == rep(files_dir)[expected[0] : expected[1] + 1]
+        assert b"".join(body) == content[expected[0] : expected[1] + 1]
     finally:
         body.close()
 

@@ -24,6 +24,7 @@ from reference_server.ranges import (
     Unsatisfiable,
     coalesce,
     evaluate_range,
+    evaluate_range_in_full,
     if_range_matches,
     parse_range,
 )
@@ -193,6 +194,25 @@ CASES = [
 )
 def test_evaluate_range(value: str, length: int, expected: object) -> None:
     assert outcome(value, length) == expected
+
+
+@given(
+    st.one_of(
+        st.builds(
+            "bytes={}-{}".format,
+            st.integers(0, 10**19).map(str) | st.from_regex(r"0{1,3}[0-9]{1,3}", fullmatch=True),
+            st.integers(0, 10**19).map(str) | st.just(""),
+        ),
+        st.from_regex(r"[bB]ytes ?= ?[0-9-]{1,8}", fullmatch=True),
+    ),
+    st.integers(0, 10**19),
+)
+@example("bytes=5-4", 10)  # reversed: invalid, left to the general path
+@example("bytes=10-", 10)  # first == length: unsatisfiable
+@example("bytes=0-", 0)  # empty representation: ignored
+@example("bytes=000000000000000001-2", 10)  # 18 digits: still the shortcut
+def test_the_shortcut_agrees_with_the_general_algorithm(value: str, length: int) -> None:
+    assert evaluate_range(value, length) == evaluate_range_in_full(value, length)
 
 
 def test_unknown_unit_is_parsed_but_not_interpreted() -> None:

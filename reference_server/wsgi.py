@@ -1,0 +1,102 @@
+"""The reference server as a plain WSGI callable: the Flask app's routes and answers, without
+Flask's per-request machinery (request context, URL map, Response objects).
+
+Every file answer comes from `reference_server.respond`, as in the Flask app; the front door
+here only routes by prefix. It is what `python -m reference_server --app wsgi` serves, for
+deployments where each microsecond of a tiny range counts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .paths import resolve_file
+from .respond import FileOptions, answer_file
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication
+
+__all__ = ["create_wsgi_app"]
+
+# Route prefix -> how its files are presented (the Flask app's /files/, /weak/, /dynamic/).
+_ROUTES: dict[str, FileOptions] = {
+    "/files/": FileOptions(),
+    "/weak/": FileOptions(weak_etag=True),
+    # Like generated content: no validator, so If-Range can never match (RFC 9110 §13.1.5).
+    "/dynamic/": FileOptions(etag=False, last_modified=False),
+}
+_REDIRECT = "/redirect/"
+_ALLOW = "GET, HEAD, OPTIONS"
+_REASONS = {
+    200: "OK",
+    206: "Partial Content",
+    301: "Moved Permanently",
+    304: "Not Modified",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    412: "Precondition Failed",
+    416: "Range Not Satisfiable",
+}
+
+
+def _text(
+    start_response: StartResponse,
+    status: int,
+    text: str,
+    fields: list[tuple[str, str]] | None = None,
+    method: str = "GET",
+) -> Iterable[bytes]:
+    body = text.encode()
+    start_response(
+        f"{status} {_REASONS[status]}",
+        [
+            *(fields or []),
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [] if method == "HEAD" else [body]
+
+
+def _split(path_info: str) -> tuple[str, str] | None:
+    """(route prefix, file name) for a path under one of the routes, else None."""
+    for prefix in (*_ROUTES, _REDIRECT):
+        if path_info.startswith(prefix):
+            return prefix, path_info[len(prefix) :]
+    return None
+
+
+def create_wsgi_app(files_dir: Path) -> WSGIApplication:
+    """A WSGI app serving `files_dir` under /files/, /weak/, /dynamic/ and /redirect/."""
+    root = os.fspath(files_dir)
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        route = _split(environ.get("PATH_INFO", ""))
+        if route is None:
+            return _text(start_response, 404, "Not Found\n", method=method)
+        prefix, name = route
+        if method not in ("GET", "HEAD"):
+            if method == "OPTIONS":
+                start_response("200 OK", [("Allow", _ALLOW), ("Content-Length", "0")])
+                return []
+            return _text(start_response, 405, "Method Not Allowed\n", [("Allow", _ALLOW)])
+        path = resolve_file(root, name)
+        if path is None:
+            return _text(start_response, 404, "Not Found\n", method=method)
+        if prefix == _REDIRECT:
+            # Only to what exists, so no Location ever carries "../" (see resolve_file).
+            location = environ.get("SCRIPT_NAME", "") + "/files/" + quote(name)
+            return _text(start_response, 301, "Moved Permanently\n", [("Location", location)],
+                         method)  # fmt: skip
+        answer = answer_file(path, environ, _ROUTES[prefix])
+        if answer is None:
+            return _text(start_response, 404, "Not Found\n", method=method)
+        start_response(f"{answer.status} {_REASONS[answer.status]}", answer.headers)
+        return answer.body
+
+    return app

@@ -1,0 +1,146 @@
+"""The Flask app and the plain WSGI app answer every file request identically.
+
+Both call `reference_server.respond`, but each front door routes, resolves names and turns the
+answer into a response its own way: these tests hold the two to the same octets (status, every
+header field, body), so the conformance suite run against one speaks for the other too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.test import Client
+
+from reference_server import FIXTURE_ROLES, create_app, create_wsgi_app
+from reference_server.dates import format_http_date
+
+_BOUNDARY = re.compile(rb"[0-9a-f]{32}")
+
+
+@pytest.fixture(scope="module")
+def doors(files_dir: Path) -> tuple[Client, Client]:
+    return Client(create_app(files_dir)), Client(create_wsgi_app(files_dir))
+
+
+# A 200 for the 5 GB file is compared on its first octets only.
+_BODY_CAP = 300_000
+
+
+def _exchange(client: Client, method: str, path: str, headers: dict[str, str]) -> tuple:
+    response = client.open(path, method=method, headers=headers, buffered=False)
+    body = b""
+    try:
+        for chunk in response.response:
+            body += chunk
+            if len(body) >= _BODY_CAP:
+                break
+    finally:
+        response.close()
+    fields = sorted(
+        (name.lower(), _BOUNDARY.sub(b"B", value.encode("latin-1")))
+        for name, value in response.headers.items()
+    )
+    return response.status_code, fields, _BOUNDARY.sub(b"B", body)
+
+
+def _assert_same(doors: tuple[Client, Client], method: str, path: str, headers: dict[str, str]):
+    flask_answer = _exchange(doors[0], method, path, headers)
+    wsgi_answer = _exchange(doors[1], method, path, headers)
+    assert wsgi_answer == flask_answer, (method, path, headers)
+    return flask_answer
+
+
+def _validators(doors: tuple[Client, Client], path: str) -> tuple[str, str]:
+    response = doors[0].get(path)
+    return response.headers.get("ETag", ""), response.headers.get("Last-Modified", "")
+
+
+FILE_PATHS = [path for role, path in FIXTURE_ROLES.items() if role not in ("missing", "redirect")]
+RANGES = [
+    None, "bytes=0-9", "bytes=10-", "bytes=-7", "bytes=0-0", "bytes=5-4", "bytes=999999-",
+    "bytes=-0", "bytes=0-9,20-29", "bytes=0-9,5-14,8-20", "bytes=0-1,3-4,6-7", "BYTES=0-9",
+    "bytes= 0-9", "bytes=0-9 ,", "items=0-9", "bytes=abc", "bytes=0-70000", "bytes=4294967290-",
+    "bytes=0-99999,200000-299999",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", FILE_PATHS)
+def test_every_range_shape_gets_the_same_answer(
+    doors: tuple[Client, Client], method: str, path: str
+) -> None:
+    for value in RANGES:
+        _assert_same(doors, method, path, {"Range": value} if value else {})
+
+
+def _conditionals(etag: str, modified: str) -> Iterator[dict[str, str]]:
+    earlier = format_http_date(datetime(2000, 1, 1, tzinfo=timezone.utc))
+    for name, value in [
+        ("If-None-Match", etag), ("If-None-Match", '"other"'), ("If-None-Match", "*"),
+        ("If-Match", etag), ("If-Match", '"other"'), ("If-Modified-Since", modified),
+        ("If-Modified-Since", earlier), ("If-Unmodified-Since", earlier),
+        ("If-Range", etag), ("If-Range", '"other"'), ("If-Range", modified),
+        ("If-Range", "W/" + etag),
+    ]:  # fmt: skip
+        yield {name: value, "Range": "bytes=0-9"}
+        yield {name: value, "Range": "bytes=0-9,20-29"}
+        yield {name: value}
+
+
+@pytest.mark.parametrize("path", ["/files/r1000.bin", "/weak/r1000.bin", "/dynamic/r1000.bin"])
+def test_conditional_requests_get_the_same_answer(doors: tuple[Client, Client], path: str) -> None:
+    etag, modified = _validators(doors, path)
+    for headers in _conditionals(etag or '"none"', modified or "Sat, 01 Jan 2000 00:00:00 GMT"):
+        _assert_same(doors, "GET", path, headers)
+
+
+@pytest.mark.parametrize("accept", ["gzip", "identity", "gzip;q=0", "*", "br, gzip;q=0.5"])
+def test_the_gzip_variant_gets_the_same_answer(doors: tuple[Client, Client], accept: str) -> None:
+    for value in (None, "bytes=0-9", "bytes=-5", "bytes=0-3,8-11"):
+        headers = {"Accept-Encoding": accept} | ({"Range": value} if value else {})
+        _assert_same(doors, "GET", FIXTURE_ROLES["gzip"], headers)
+
+
+@given(
+    value=st.from_regex(r"[bB]ytes=[0-9, -]{0,20}", fullmatch=True)
+    | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20),
+    path=st.sampled_from(FILE_PATHS),
+)
+@settings(max_examples=200, deadline=None)
+def test_generated_range_values_get_the_same_answer(
+    doors: tuple[Client, Client], value: str, path: str
+) -> None:
+    _assert_same(doors, "GET", path, {"Range": value})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/files/no-such-file.bin", 404),
+        ("GET", "/files/../pyproject.toml", 404),
+        ("GET", "/files//etc/passwd", 404),
+        ("GET", "/files/", 404),
+        ("GET", "/elsewhere", 404),
+        ("POST", "/files/r1000.bin", 405),
+        ("DELETE", "/files/r1000.bin", 405),
+        ("GET", "/redirect/r1000.bin", 301),
+        ("GET", "/redirect/no-such-file.bin", 404),
+    ],
+)
+def test_routing_answers_agree_on_status_and_fields_that_matter(
+    doors: tuple[Client, Client], method: str, path: str, status: int
+) -> None:
+    """Bodies of 404/405/301 are prose, which each door words its own way."""
+    answers = [door.open(path, method=method) for door in doors]
+    for answer in answers:
+        answer.close()
+    assert [a.status_code for a in answers] == [status, status]
+    allowed = [{m.strip() for m in a.headers.get("Allow", "").split(",")} - {""} for a in answers]
+    assert allowed[0] == allowed[1]  # the order of Allow's members carries no meaning
+    assert answers[0].headers.get("Location") == answers[1].headers.get("Location")
