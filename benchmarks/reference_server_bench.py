@@ -1,10 +1,14 @@
 """Benchmark the reference server against flask.send_file and nginx, side by side.
 
-    python benchmarks/reference_server_bench.py [--runs 5] [--duration 5] [--json out.json]
+    python benchmarks/reference_server_bench.py [--runs 5] [--duration 5] [--server granian]
+        [--json out.json]
 
-Every Flask app runs under the same production WSGI server with the same options
-(`reference_server.production.serve_production`: gunicorn, gthread workers), over the same fixture
-directory; nginx serves that directory too when it is installed. The load generator is wrk, with
+The reference server runs twice, as the Flask app (`reference`) and as the plain WSGI app
+(`reference-wsgi`, same engine, no Flask per request); `flask.send_file` runs as a Flask app
+(`send_file`). All three run under the same production WSGI server with the same options
+(`reference_server.production.serve_production`: granian by default, `--server gunicorn`
+for gthread workers), over the same fixture directory; nginx serves that directory too when it
+is installed. The load generator is wrk, with
 a Lua script per workload that sets the Range header. Each round measures every workload on every
 server back to back (the server order rotates between rounds), so the ratios are taken side by
 side; the figures printed are medians over the rounds.
@@ -13,7 +17,8 @@ Then 50 concurrent wrk clients ask the reference server for random single ranges
 multipart bodies of a 5 GiB sparse file, while the server's resident memory (master + workers)
 is sampled: the peak is reported next to the idle baseline.
 
-Needs wrk (Debian: `apt-get install wrk`), gunicorn, and optionally nginx (`nginx-light`).
+Needs wrk (Debian: `apt-get install wrk`), the `server` extra (granian, gunicorn), and
+optionally nginx (`nginx-light`).
 Every process it starts is stopped by its PID before it exits.
 """
 
@@ -60,7 +65,7 @@ class Workload:
     range_value: str
     payload: int  # octets of range data per response
     multipart: bool = False
-    servers: tuple[str, ...] = ("reference", "send_file", "nginx")
+    servers: tuple[str, ...] = ("reference", "reference-wsgi", "send_file", "nginx")
 
 
 def _ranges(starts: list[int], size: int) -> str:
@@ -85,14 +90,14 @@ WORKLOADS = (
         _ranges([i * 1000 for i in range(10)], 100),
         1000,
         multipart=True,
-        servers=("reference", "nginx"),
+        servers=("reference", "reference-wsgi", "nginx"),
     ),
     Workload(
         "single 640 KiB",
         "/files/large.bin",
         f"bytes={GIB}-{GIB + 640 * KIB - 1}",
         640 * KIB,
-        servers=("reference", "nginx"),
+        servers=("reference", "reference-wsgi", "nginx"),
     ),
     Workload(
         "multipart 10x64 KiB",
@@ -100,7 +105,7 @@ WORKLOADS = (
         _ranges([GIB + i * 100 * MIB for i in range(10)], 64 * KIB),
         640 * KIB,
         multipart=True,
-        servers=("reference", "nginx"),
+        servers=("reference", "reference-wsgi", "nginx"),
     ),
 )
 # (multipart workload, single workload of the same total size)
@@ -254,21 +259,26 @@ def _wait_listening(base_url: str, timeout: float = 30) -> None:
             time.sleep(0.05)
 
 
-def start_reference(directory: Path, options: ServerOptions) -> Server:
+def start_reference(
+    directory: Path, options: ServerOptions, server_name: str, app: str = "flask"
+) -> Server:
     command = [
-        sys.executable, "-m", "reference_server", str(directory), "--server", "gunicorn",
-        "--port", "0", "--workers", str(options.workers), "--threads", str(options.threads),
+        sys.executable, "-m", "reference_server", str(directory), "--server", server_name,
+        "--app", app, "--port", "0", "--workers", str(options.workers),
+        "--threads", str(options.threads),
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    server = Server("reference", process, _read_url(process, "Serving"))
+    name = "reference" if app == "flask" else f"reference-{app}"
+    server = Server(name, process, _read_url(process, "Serving"))
     _wait_listening(server.base_url)
     return server
 
 
-def start_send_file(directory: Path, options: ServerOptions) -> Server:
+def start_send_file(directory: Path, options: ServerOptions, server_name: str) -> Server:
     command = [
         sys.executable, str(Path(__file__).resolve()), "--child-send-file", str(directory),
-        "--workers", str(options.workers), "--threads", str(options.threads),
+        "--server", server_name, "--workers", str(options.workers),
+        "--threads", str(options.threads),
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     server = Server("send_file", process, _read_url(process, "Serving"))
@@ -476,7 +486,7 @@ def machine() -> dict[str, str]:
                 model = line.split(":", 1)[1].strip()
                 break
     versions = {}
-    for module in ("gunicorn", "flask", "werkzeug"):
+    for module in ("granian", "gunicorn", "flask", "werkzeug"):
         with contextlib.suppress(Exception):
             from importlib.metadata import version
 
@@ -514,12 +524,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
+    parser.add_argument(
+        "--server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="the production WSGI server every Flask and WSGI app runs under",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server processes (every app)")
     parser.add_argument(
         "--threads",
         type=int,
         default=4,
-        help="threads per gunicorn worker (more only add GIL contention at -c8: noisier)",
+        help="threads per worker (more only add GIL contention at -c8: noisier)",
     )
     parser.add_argument("--memory-clients", type=int, default=50)
     parser.add_argument(
@@ -535,7 +551,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.child_send_file is not None:  # the flask.send_file app, under the same server
         from examples.flask_send_file_app import create_app
 
-        serve_production(create_app(args.child_send_file), "127.0.0.1", 0, options=options)
+        serve_production(
+            create_app(args.child_send_file), "127.0.0.1", 0, server=args.server, options=options
+        )
         return 0
 
     if shutil.which("wrk") is None:
@@ -553,8 +571,9 @@ def main(argv: list[str] | None = None) -> int:
         servers: dict[str, Server] = {}
         notes: list[str] = []
         try:
-            servers["reference"] = start_reference(directory, options)
-            servers["send_file"] = start_send_file(directory, options)
+            servers["reference"] = start_reference(directory, options, args.server)
+            servers["reference-wsgi"] = start_reference(directory, options, args.server, "wsgi")
+            servers["send_file"] = start_send_file(directory, options, args.server)
             if args.no_nginx:
                 notes.append("nginx: skipped (--no-nginx)")
             else:
@@ -577,8 +596,8 @@ def _run(
     info = machine()
     print("machine: " + "; ".join(f"{k} {v}" for k, v in info.items()))
     print(
-        f"load: wrk -t1 -c{args.connections} -d{args.duration}s, {args.runs} rounds; gunicorn "
-        f"gthread {args.workers} workers x {args.threads} threads for both Flask apps; "
+        f"load: wrk -t1 -c{args.connections} -d{args.duration}s, {args.runs} rounds; "
+        f"{args.server} {args.workers} workers x {args.threads} threads for every app; "
         f"nginx {args.workers} workers, sendfile on, tcp_nopush off"
     )
     for note in notes:
@@ -595,7 +614,7 @@ def _run(
     # A reference server of its own, with threads enough to serve every client at once.
     stop(servers.pop("reference"))
     memory_options = ServerOptions(workers=args.workers, threads=args.memory_threads)
-    servers["reference"] = start_reference(directory, memory_options)
+    servers["reference"] = start_reference(directory, memory_options, args.server)
     memory = memory_test(servers["reference"], args.memory_duration, args.memory_clients)
     print(
         f"\nmemory ({args.workers} workers x {args.memory_threads} threads): "
@@ -635,7 +654,7 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
 
     print()
     print(
-        f"{'workload':<23}{'server':<11}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'MB/s':>7}"
+        f"{'workload':<23}{'server':<16}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'MB/s':>7}"
         f"{'CPU ms/req':>11}"
     )
     table = {}
@@ -647,7 +666,7 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
             }
             table[f"{workload.name} / {name}"] = row
             print(
-                f"{workload.name:<23}{name:<11}{row['rps']:>8.0f}{row['p50_ms']:>9.2f}"
+                f"{workload.name:<23}{name:<16}{row['rps']:>8.0f}{row['p50_ms']:>9.2f}"
                 f"{row['p99_ms']:>9.2f}{row['mb_per_s']:>7.0f}{row['cpu_ms']:>11.3f}"
             )
     report["medians"] = table
@@ -661,26 +680,27 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
 
     print("\nratios (median of per-round ratios; each round measures every server back to back)")
     ratios: dict[str, float] = {}
+    ours = [name for name in ("reference", "reference-wsgi") if name in servers]
     for workload in WORKLOADS:
-        if "send_file" in workload.servers:
-            key = f"{workload.name}: req/s reference / send_file (goal >= 1.0)"
-            ratios[key] = ratio(workload.name, "reference", "send_file", "rps")
-            key = f"{workload.name}: p50 send_file / reference"
-            ratios[key] = ratio(workload.name, "send_file", "reference", "p50_ms")
-            key = f"{workload.name}: CPU/req send_file / reference"
-            ratios[key] = ratio(workload.name, "send_file", "reference", "cpu_ms")
-        key = f"{workload.name}: req/s nginx / reference (goal <= 2.0)"
-        ratios[key] = ratio(workload.name, "nginx", "reference", "rps")
+        for name in ours:
+            if "send_file" in workload.servers:
+                key = f"{workload.name}: req/s {name} / send_file (goal >= 1.0)"
+                ratios[key] = ratio(workload.name, name, "send_file", "rps")
+                key = f"{workload.name}: p50 send_file / {name}"
+                ratios[key] = ratio(workload.name, "send_file", name, "p50_ms")
+                key = f"{workload.name}: CPU/req send_file / {name}"
+                ratios[key] = ratio(workload.name, "send_file", name, "cpu_ms")
+            key = f"{workload.name}: req/s nginx / {name} (goal <= 2.0)"
+            ratios[key] = ratio(workload.name, "nginx", name, "rps")
     for multipart, single in MULTIPART_PAIRS:
-        pairs = list(
-            zip(results[multipart]["reference"], results[single]["reference"], strict=True)
-        )
-        key = f"reference {multipart} vs {single}: cost by req/s (goal <= 1.5)"
-        ratios[key] = _median([_divide(s.rps, m.rps) for m, s in pairs])
-        key = f"reference {multipart} vs {single}: cost by CPU/req (goal <= 1.5)"
-        ratios[key] = _median([_divide(m.cpu_ms, s.cpu_ms) for m, s in pairs])
+        for name in ours:
+            pairs = list(zip(results[multipart][name], results[single][name], strict=True))
+            key = f"{name} {multipart} vs {single}: cost by req/s (goal <= 1.5)"
+            ratios[key] = _median([_divide(s.rps, m.rps) for m, s in pairs])
+            key = f"{name} {multipart} vs {single}: cost by CPU/req (goal <= 1.5)"
+            ratios[key] = _median([_divide(m.cpu_ms, s.cpu_ms) for m, s in pairs])
     for key, value in ratios.items():
-        print(f"  {key:<76}{value:>7.2f}")
+        print(f"  {key:<84}{value:>7.2f}")
     report["ratios"] = ratios
 
 
