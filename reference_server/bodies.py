@@ -135,11 +135,9 @@ def open_body(
     Takes over `descriptor` in every case, errors included: it is closed at once when nothing
     needs it any more, else by the body's close(). `whole`: the range is the entire file.
     """
-    if isinstance(content, bytes) or (
-        isinstance(content, ByteRange) and content.length <= SMALL_BODY
-    ):
+    if isinstance(content, bytes) or _size(content) <= SMALL_BODY:
         try:
-            data = content if isinstance(content, bytes) else _read_at(descriptor, content)
+            data = _read_now(descriptor, content)
         finally:
             os.close(descriptor)
         return [data] if data else []
@@ -151,6 +149,31 @@ def open_body(
     except BaseException:
         file.close()
         raise
+
+
+def _size(content: ByteRange | MultipartPlan) -> int:
+    return content.length if isinstance(content, ByteRange) else content.content_length
+
+
+def _read_now(descriptor: int, content: bytes | ByteRange | MultipartPlan) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, ByteRange):
+        return _read_at(descriptor, content)
+    parts = [part for _, part in content.heads]
+    start = min(part.first for part in parts)
+    span = ByteRange(start, max(part.last for part in parts))
+    if span.length <= SMALL_BODY:  # one read covers every part: slice them out of it
+        window = _read_at(descriptor, span)
+        data = [window[part.first - start : part.last - start + 1] for part in parts]
+    else:
+        data = [_read_at(descriptor, part) for part in parts]
+    pieces = []
+    for (head, _), octets in zip(content.heads, data, strict=True):
+        pieces.append(head)
+        pieces.append(octets)
+    pieces.append(content.tail)
+    return b"".join(pieces)
 
 
 def _range_body(

@@ -40,15 +40,11 @@ class MultipartPlan:
     boundary: str
     heads: tuple[tuple[bytes, ByteRange], ...]
     tail: bytes
+    content_length: int  # every octet of the body: framing and part data
 
     @property
     def content_type(self) -> str:
         return f"multipart/byteranges; boundary={self.boundary}"
-
-    @property
-    def content_length(self) -> int:
-        framing = sum(len(head) for head, _ in self.heads) + len(self.tail)
-        return framing + sum(part.length for _, part in self.heads)
 
 
 def plan_multipart(
@@ -62,6 +58,7 @@ def plan_multipart(
     """
     fields = "".join(f"{name}: {value}\r\n" for name, value in part_fields)
     heads = []
+    size = 0
     for index, part in enumerate(ranges):
         # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1). The body opens
         # with the first delimiter itself: no preamble, no leading CRLF.
@@ -72,8 +69,11 @@ def plan_multipart(
             + f"Content-Range: bytes {part.first}-{part.last}/{complete_length}\r\n"
             + "\r\n"
         )
-        heads.append((head.encode("latin-1"), part))
-    return MultipartPlan(boundary, tuple(heads), f"\r\n--{boundary}--\r\n".encode("latin-1"))
+        encoded = head.encode("latin-1")
+        heads.append((encoded, part))
+        size += len(encoded) + part.last - part.first + 1
+    tail = f"\r\n--{boundary}--\r\n".encode("latin-1")
+    return MultipartPlan(boundary, tuple(heads), tail, size + len(tail))
 
 
 def iter_file_slice(file: BinaryIO, part: ByteRange) -> Iterator[bytes]:

@@ -12,7 +12,7 @@ import stat
 
 from werkzeug.security import safe_join
 
-__all__ = ["resolve_file"]
+__all__ = ["plain_path", "resolve_file"]
 
 # One path segment of ordinary characters that does not start with a dot: it cannot climb out
 # of the directory, so an lstat() that finds a regular file (not a symlink) settles it.
@@ -23,6 +23,13 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*", re.ASCII)
 def _real_root(files_dir: str) -> str:
     """The served directory with its symlinks resolved (it does not move while serving)."""
     return os.path.realpath(files_dir)
+
+
+def plain_path(files_dir: str, name: str) -> str | None:
+    """`files_dir/name` when `name` is one plain segment that cannot leave the directory, else
+    None. The file may still be missing, a directory or a symlink: open it without following
+    symlinks and check what it is (`answer_file(..., follow_symlinks=False)` does)."""
+    return f"{files_dir}/{name}" if _PLAIN_NAME.fullmatch(name) is not None else None
 
 
 def resolve_file(files_dir: str, name: str) -> str | None:

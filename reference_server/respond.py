@@ -7,6 +7,7 @@ the plain WSGI app (`reference_server.wsgi`) answer every request identically.
 
 from __future__ import annotations
 
+import errno
 import functools
 import mimetypes
 import os
@@ -31,14 +32,6 @@ from .negotiation import accepts_gzip
 from .ranges import ByteRange, Satisfiable, Unsatisfiable, evaluate_range
 
 __all__ = ["Answer", "FileOptions", "answer_file"]
-
-_CONDITIONAL_KEYS = (
-    "HTTP_IF_MATCH",
-    "HTTP_IF_UNMODIFIED_SINCE",
-    "HTTP_IF_NONE_MATCH",
-    "HTTP_IF_MODIFIED_SINCE",
-    "HTTP_IF_RANGE",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +119,11 @@ def _http_date(moment: datetime) -> str:
     return format_http_date(moment)
 
 
+@functools.lru_cache(maxsize=64)
+def _cache_control(max_age: int | None) -> str:
+    return "no-cache" if max_age is None else f"public, max-age={max_age}"
+
+
 @functools.lru_cache(maxsize=1024)  # mimetypes.guess_type is slow, and pure for a given name
 def _content_type(path: str, mimetype: str | None) -> str:
     if mimetype is None:
@@ -141,19 +139,27 @@ def _content_type(path: str, mimetype: str | None) -> str:
 
 
 def answer_file(
-    path: str, environ: dict[str, Any], options: FileOptions = DEFAULT_OPTIONS
+    path: str,
+    environ: dict[str, Any],
+    options: FileOptions = DEFAULT_OPTIONS,
+    *,
+    follow_symlinks: bool = True,
 ) -> Answer | None:
     """Answer the request in `environ` with the file at `path`; None if it is gone (404).
 
     A sibling `<path>.gz` is served with `Content-Encoding: gzip` to clients that accept it.
+    `follow_symlinks=False`: None also when the file (or its chosen variant) is a symlink or
+    not a regular file, for a caller that has not looked at it (see `paths.plain_path`).
     """
     variant = _select_variant(path, environ.get("HTTP_ACCEPT_ENCODING"))
     try:
         # One open file for validators, length and octets: a file replaced on disk mid-request
         # yields an answer wholly of one version, never headers of one and octets of another.
-        descriptor = os.open(variant.path, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+        descriptor = os.open(variant.path, _OPEN_FLAGS if follow_symlinks else _NO_FOLLOW_FLAGS)
+    except OSError as error:
+        if error.errno in _MISSING or not follow_symlinks:
+            return None
+        raise
     try:
         reply = _decide(descriptor, variant, path, environ, options)
     except BaseException:
@@ -168,6 +174,9 @@ def answer_file(
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+# No symlinks, and no waiting on a FIFO for a writer that never comes (fstat then rejects it).
+_NO_FOLLOW_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_MISSING = (errno.ENOENT, errno.ENOTDIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,11 +222,16 @@ def _decide(
         fields.append(("Last-Modified", _http_date(modified)))
     if variant.negotiated:
         fields.append(("Vary", "Accept-Encoding"))
-    max_age = options.max_age
-    cache_control = "no-cache" if max_age is None else f"public, max-age={max_age}"
+    cache_control = _cache_control(options.max_age)
 
     range_value = environ.get("HTTP_RANGE")  # never the legacy Request-Range
-    if any(key in environ for key in _CONDITIONAL_KEYS):
+    if (
+        "HTTP_IF_MATCH" in environ
+        or "HTTP_IF_NONE_MATCH" in environ
+        or "HTTP_IF_MODIFIED_SINCE" in environ
+        or "HTTP_IF_UNMODIFIED_SINCE" in environ
+        or "HTTP_IF_RANGE" in environ
+    ):
         # RFC 9110 §8.8.2.2: Last-Modified is strong only once its whole second has passed.
         now = datetime.now(timezone.utc)
         strong_date = modified is not None and now - modified >= timedelta(seconds=1)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .paths import resolve_file
-from .respond import FileOptions, answer_file
+from .paths import plain_path, resolve_file
+from .respond import Answer, FileOptions, answer_file
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication
@@ -41,6 +41,7 @@ _REASONS = {
     412: "Precondition Failed",
     416: "Range Not Satisfiable",
 }
+_STATUS_LINES = {status: f"{status} {reason}" for status, reason in _REASONS.items()}
 
 
 def _text(
@@ -52,7 +53,7 @@ def _text(
 ) -> Iterable[bytes]:
     body = text.encode()
     start_response(
-        f"{status} {_REASONS[status]}",
+        _STATUS_LINES[status],
         [
             *(fields or []),
             ("Content-Type", "text/plain; charset=utf-8"),
@@ -85,7 +86,12 @@ def create_wsgi_app(files_dir: Path) -> WSGIApplication:
                 start_response("200 OK", [("Allow", _ALLOW), ("Content-Length", "0")])
                 return []
             return _text(start_response, 405, "Method Not Allowed\n", [("Allow", _ALLOW)])
-        path = resolve_file(root, name)
+        if prefix != _REDIRECT and (plain := plain_path(root, name)) is not None:
+            # The common case: one plain name, opened without following symlinks.
+            answer = answer_file(plain, environ, _ROUTES[prefix], follow_symlinks=False)
+            if answer is not None:
+                return _send(start_response, answer)
+        path = resolve_file(root, name)  # anything else, symlinks within the directory too
         if path is None:
             return _text(start_response, 404, "Not Found\n", method=method)
         if prefix == _REDIRECT:
@@ -96,7 +102,11 @@ def create_wsgi_app(files_dir: Path) -> WSGIApplication:
         answer = answer_file(path, environ, _ROUTES[prefix])
         if answer is None:
             return _text(start_response, 404, "Not Found\n", method=method)
-        start_response(f"{answer.status} {_REASONS[answer.status]}", answer.headers)
-        return answer.body
+        return _send(start_response, answer)
 
     return app
+
+
+def _send(start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+    start_response(_STATUS_LINES[answer.status], answer.headers)
+    return answer.body

@@ -7,6 +7,7 @@ header field, body), so the conformance suite run against one speaks for the oth
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -124,7 +125,15 @@ def test_generated_range_values_get_the_same_answer(
     [
         ("GET", "/files/no-such-file.bin", 404),
         ("GET", "/files/../pyproject.toml", 404),
+        ("GET", "/files/%2e%2e/pyproject.toml", 404),
         ("GET", "/files//etc/passwd", 404),
+        ("GET", "/files/..%5cr1000.bin", 404),
+        ("GET", "/files/r1000.bin%00", 404),
+        ("GET", "/files/sub/../../x", 404),
+        ("GET", "/files/.", 404),
+        ("GET", "/files/r1000.bin/", 404),
+        ("GET", "/weak/../x", 404),
+        ("GET", "/dynamic/%2e%2e/x", 404),
         ("GET", "/files/", 404),
         ("GET", "/elsewhere", 404),
         ("POST", "/files/r1000.bin", 405),
@@ -144,3 +153,27 @@ def test_routing_answers_agree_on_status_and_fields_that_matter(
     allowed = [{m.strip() for m in a.headers.get("Allow", "").split(",")} - {""} for a in answers]
     assert allowed[0] == allowed[1]  # the order of Allow's members carries no meaning
     assert answers[0].headers.get("Location") == answers[1].headers.get("Location")
+
+
+def test_a_symlink_out_of_the_directory_is_refused_by_both(tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    (tmp_path / "secret.txt").write_text("secret")
+    (served / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (served / "inside.txt").write_text("inside")
+    (served / "alias.txt").symlink_to(served / "inside.txt")
+    for door in (create_app(served), create_wsgi_app(served)):
+        client = Client(door)
+        assert client.get("/files/link.txt").status_code == 404
+        assert client.get("/files/alias.txt").get_data() == b"inside"  # a link within is fine
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_a_fifo_or_a_directory_is_refused_without_waiting(tmp_path: Path) -> None:
+    """A FIFO opened for reading waits for a writer: neither door may ever open one so."""
+    os.mkfifo(tmp_path / "pipe.bin")
+    (tmp_path / "folder").mkdir()
+    for door in (create_app(tmp_path), create_wsgi_app(tmp_path)):
+        client = Client(door)
+        for path in ("/files/pipe.bin", "/files/folder", "/weak/pipe.bin"):
+            assert client.get(path, headers={"Range": "bytes=0-9"}).status_code == 404

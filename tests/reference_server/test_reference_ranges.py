@@ -22,6 +22,7 @@ from reference_server.ranges import (
     Ignore,
     Satisfiable,
     Unsatisfiable,
+    _count_overlapping,
     coalesce,
     evaluate_range,
     evaluate_range_in_full,
@@ -196,23 +197,46 @@ def test_evaluate_range(value: str, length: int, expected: object) -> None:
     assert outcome(value, length) == expected
 
 
+_NUMERAL = st.integers(0, 10**19).map(str) | st.from_regex(r"0{1,3}[0-9]{1,3}", fullmatch=True)
+_INT_SPEC = st.builds("{}-{}".format, _NUMERAL, _NUMERAL | st.just(""))
+_SMALL_SPEC = st.builds(
+    lambda first, size: f"{first}-{first + size}", st.integers(0, 120), st.integers(-3, 40)
+)
+
+
 @given(
     st.one_of(
-        st.builds(
-            "bytes={}-{}".format,
-            st.integers(0, 10**19).map(str) | st.from_regex(r"0{1,3}[0-9]{1,3}", fullmatch=True),
-            st.integers(0, 10**19).map(str) | st.just(""),
+        st.builds("bytes={}".format, _INT_SPEC),
+        st.lists(_INT_SPEC | _SMALL_SPEC, min_size=1, max_size=8).map(
+            lambda specs: "bytes=" + ",".join(specs)
         ),
-        st.from_regex(r"[bB]ytes ?= ?[0-9-]{1,8}", fullmatch=True),
+        st.lists(_SMALL_SPEC, min_size=95, max_size=105).map(
+            lambda specs: "bytes=" + ",".join(specs)
+        ),
+        st.from_regex(r"[bB]ytes ?= ?[0-9,-]{1,12}", fullmatch=True),
     ),
-    st.integers(0, 10**19),
+    st.integers(0, 10**19) | st.integers(0, 200),
 )
 @example("bytes=5-4", 10)  # reversed: invalid, left to the general path
 @example("bytes=10-", 10)  # first == length: unsatisfiable
 @example("bytes=0-", 0)  # empty representation: ignored
 @example("bytes=000000000000000001-2", 10)  # 18 digits: still the shortcut
+@example("bytes=0-1,1-2,2-3", 10)  # three overlapping: ignored
+@example("bytes=0-1,3-4", 10)  # adjacent or near: coalesced or not, as the general path does
+@example("bytes=" + ",".join(f"{i}-{i}" for i in range(0, 200, 2)), 200)  # 100 one-octet ranges
+@example("bytes=" + ",".join(f"{i}-{i}" for i in range(0, 202, 2)), 202)  # 101: too many
 def test_the_shortcut_agrees_with_the_general_algorithm(value: str, length: int) -> None:
     assert evaluate_range(value, length) == evaluate_range_in_full(value, length)
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=12))
+def test_overlap_count_matches_its_definition(pairs: list[tuple[int, int]]) -> None:
+    ranges = [ByteRange(first, first + size) for first, size in pairs]
+    by_definition = sum(
+        any(i != j and a.first <= b.last and b.first <= a.last for j, b in enumerate(ranges))
+        for i, a in enumerate(ranges)
+    )
+    assert _count_overlapping(ranges) == by_definition
 
 
 def test_unknown_unit_is_parsed_but_not_interpreted() -> None:
