@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -173,7 +174,18 @@ def test_a_fifo_or_a_directory_is_refused_without_waiting(tmp_path: Path) -> Non
     """A FIFO opened for reading waits for a writer: neither door may ever open one so."""
     os.mkfifo(tmp_path / "pipe.bin")
     (tmp_path / "folder").mkdir()
-    for door in (create_app(tmp_path), create_wsgi_app(tmp_path)):
-        client = Client(door)
-        for path in ("/files/pipe.bin", "/files/folder", "/weak/pipe.bin"):
-            assert client.get(path, headers={"Range": "bytes=0-9"}).status_code == 404
+    statuses: list[int] = []
+
+    def ask_both() -> None:
+        for door in (create_app(tmp_path), create_wsgi_app(tmp_path)):
+            client = Client(door)
+            for path in ("/files/pipe.bin", "/files/folder", "/weak/pipe.bin"):
+                statuses.append(client.get(path, headers={"Range": "bytes=0-9"}).status_code)
+
+    asking = threading.Thread(target=ask_both, daemon=True)
+    asking.start()
+    asking.join(timeout=10)
+    if asking.is_alive():  # stuck in open(): be the writer it waits for, then fail
+        os.close(os.open(tmp_path / "pipe.bin", os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("a request for a FIFO waited for a writer")
+    assert statuses == [404] * 6
