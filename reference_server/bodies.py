@@ -161,8 +161,13 @@ def _read_now(descriptor: int, content: bytes | ByteRange | MultipartPlan) -> by
     if isinstance(content, ByteRange):
         return _read_at(descriptor, content)
     parts = [part for _, part in content.heads]
-    start = min(part.first for part in parts)
-    span = ByteRange(start, max(part.last for part in parts))
+    start, end = parts[0].first, parts[0].last
+    for part in parts:
+        if part.first < start:
+            start = part.first
+        if part.last > end:
+            end = part.last
+    span = ByteRange(start, end)
     if span.length <= SMALL_BODY:  # one read covers every part: slice them out of it
         window = _read_at(descriptor, span)
         data = [window[part.first - start : part.last - start + 1] for part in parts]

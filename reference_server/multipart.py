@@ -57,23 +57,19 @@ def plan_multipart(
     Content-Encoding for a coded representation) and carries its own Content-Range (§14.6).
     """
     fields = "".join(f"{name}: {value}\r\n" for name, value in part_fields)
+    # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1). The body opens
+    # with the first delimiter itself: no preamble, no leading CRLF.
+    opening = f"\r\n--{boundary}\r\n{fields}Content-Range: bytes "
+    suffix = f"/{complete_length}\r\n\r\n"
     heads = []
     size = 0
-    for index, part in enumerate(ranges):
-        # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1). The body opens
-        # with the first delimiter itself: no preamble, no leading CRLF.
-        head = (
-            ("\r\n" if index else "")
-            + f"--{boundary}\r\n"
-            + fields
-            + f"Content-Range: bytes {part.first}-{part.last}/{complete_length}\r\n"
-            + "\r\n"
-        )
-        encoded = head.encode("latin-1")
-        heads.append((encoded, part))
-        size += len(encoded) + part.last - part.first + 1
+    for part in ranges:
+        head = f"{opening}{part.first}-{part.last}{suffix}".encode("latin-1")
+        heads.append((head, part))
+        size += len(head) + part.last - part.first + 1
+    heads[0] = (heads[0][0][2:], heads[0][1])  # the first delimiter has no CRLF before it
     tail = f"\r\n--{boundary}--\r\n".encode("latin-1")
-    return MultipartPlan(boundary, tuple(heads), tail, size + len(tail))
+    return MultipartPlan(boundary, tuple(heads), tail, size - 2 + len(tail))
 
 
 def iter_file_slice(file: BinaryIO, part: ByteRange) -> Iterator[bytes]:

@@ -202,7 +202,7 @@ def _count_overlapping(ranges: list[ByteRange]) -> int:
     seen so far reaches it, and a later one exactly when the next range starts within it (every
     later range starts no earlier than the next): O(n log n), not n².
     """
-    ordered = sorted(ranges, key=lambda r: r.first)
+    ordered = sorted(ranges, key=_first)
     count = 0
     reach = -1  # the furthest last position among the ranges before the current one
     for index, current in enumerate(ordered):
@@ -246,12 +246,17 @@ def coalesce(
 
 def _all_apart(ranges: list[ByteRange] | tuple[ByteRange, ...], reach: int) -> bool:
     """No two ranges within `reach` of each other (so coalescing would change nothing)."""
-    end = None  # the furthest last position so far, in order of first position
-    for current in sorted(ranges, key=lambda r: r.first):
-        if end is not None and current.first <= end + reach:
+    end = -reach - 1  # the furthest last position so far, in order of first position
+    for current in sorted(ranges, key=_first):
+        if current.first <= end + reach:
             return False
-        end = current.last if end is None else max(end, current.last)
+        if current.last > end:
+            end = current.last
     return True
+
+
+def _first(byte_range: ByteRange) -> int:
+    return byte_range.first
 
 
 def multipart_size_bound(
@@ -318,9 +323,12 @@ def _choose(resolved: list[ByteRange], length: int, part_overhead: int) -> Range
     total = sum(r.last - r.first + 1 for r in resolved)
     if total > length:
         return Ignore("ranges add up to more than the representation")
-    if _count_overlapping(resolved) > MAX_OVERLAPPING:
+    if _all_apart(resolved, 1):
+        ranges = tuple(resolved)  # the usual case: nothing overlaps, nothing to coalesce
+    elif _count_overlapping(resolved) > MAX_OVERLAPPING:
         return Ignore("more than two overlapping ranges")
-    ranges = coalesce(resolved)
+    else:
+        ranges = coalesce(resolved)
     budget = AMPLIFICATION_LIMIT * length
     # Coalescing never adds octets, and no position has more digits than the length: when even
     # this looser bound fits the budget, the exact one does too.

@@ -22,6 +22,7 @@ from reference_server.ranges import (
     Ignore,
     Satisfiable,
     Unsatisfiable,
+    _all_apart,
     _count_overlapping,
     coalesce,
     evaluate_range,
@@ -227,6 +228,17 @@ _SMALL_SPEC = st.builds(
 @example("bytes=" + ",".join(f"{i}-{i}" for i in range(0, 202, 2)), 202)  # 101: too many
 def test_the_shortcut_agrees_with_the_general_algorithm(value: str, length: int) -> None:
     assert evaluate_range(value, length) == evaluate_range_in_full(value, length)
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=12), st.integers(1, 5))
+def test_apart_matches_its_definition(pairs: list[tuple[int, int]], reach: int) -> None:
+    ranges = [ByteRange(first, first + size) for first, size in pairs]
+    by_definition = not any(
+        i != j and a.first <= b.last + reach and b.first <= a.last + reach
+        for i, a in enumerate(ranges)
+        for j, b in enumerate(ranges)
+    )
+    assert _all_apart(ranges, reach) == by_definition
 
 
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=12))
