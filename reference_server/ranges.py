@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .dates import parse_http_date
 from .etags import EntityTag, parse_entity_tag, strong_match
@@ -94,9 +95,12 @@ class RangeSpecifier:
     specs: tuple[IntRange | SuffixRange, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ByteRange:
-    """Positions `first` to `last`, both inclusive (RFC 9110 §14.1.2), inside the representation."""
+class ByteRange(NamedTuple):
+    """Positions `first` to `last`, both inclusive (RFC 9110 §14.1.2), inside the representation.
+
+    A named tuple rather than a dataclass: a 10-range request makes ten of them, and a tuple is
+    built in a third less time.
+    """
 
     first: int
     last: int
@@ -279,21 +283,42 @@ def evaluate_range(
     """
     if length > 0 and _SIMPLE_SET.fullmatch(value) is not None:
         resolved = []
+        end = length - 1
+        ascending = True  # each range starts more than one octet after the previous one ends
+        previous = -2
         for spec in value[6:].split(","):
             first_text, _, last_text = spec.partition("-")
             first = int(first_text)
-            last = int(last_text) if last_text else length - 1
+            last = int(last_text) if last_text else end
             if last < first:
                 break  # an invalid int-range: the general path says how to answer that
-            if first < length:
-                resolved.append(ByteRange(first, min(last, length - 1)))
+            if first <= end:
+                if last > end:
+                    last = end
+                ascending = ascending and first > previous + 1
+                previous = last
+                resolved.append(ByteRange(first, last))
         else:
             if not resolved:
                 return Unsatisfiable()
             if len(resolved) == 1:
                 return Satisfiable((resolved[0],))
+            if ascending and _within_budget(resolved, length, part_overhead):
+                # Apart and in order: nothing overlaps, nothing coalesces, and the octets add up
+                # to at most the representation, so _choose would keep them as they are.
+                return Satisfiable(tuple(resolved))
             return _choose(resolved, length, part_overhead)
     return evaluate_range_in_full(value, length, part_overhead=part_overhead)
+
+
+def _within_budget(
+    ranges: list[ByteRange] | tuple[ByteRange, ...], length: int, part_overhead: int
+) -> bool:
+    """A cheap sufficient test that a multipart of `ranges` fits AMPLIFICATION_LIMIT × length:
+    coalescing never adds octets, and no position has more digits than the length."""
+    total = sum(r.last - r.first + 1 for r in ranges)
+    loose = MULTIPART_TAIL_OVERHEAD + len(ranges) * (part_overhead + 3 * len(str(length))) + total
+    return loose <= AMPLIFICATION_LIMIT * length
 
 
 def evaluate_range_in_full(
@@ -320,8 +345,7 @@ def evaluate_range_in_full(
 def _choose(resolved: list[ByteRange], length: int, part_overhead: int) -> RangeResult:
     """The answer for satisfiable ranges of a non-empty representation, in request order."""
     # §17.15: defuse range sets that would cost more than sending the whole representation.
-    total = sum(r.last - r.first + 1 for r in resolved)
-    if total > length:
+    if sum(r.last - r.first + 1 for r in resolved) > length:
         return Ignore("ranges add up to more than the representation")
     if _all_apart(resolved, 1):
         ranges = tuple(resolved)  # the usual case: nothing overlaps, nothing to coalesce
@@ -330,12 +354,9 @@ def _choose(resolved: list[ByteRange], length: int, part_overhead: int) -> Range
     else:
         ranges = coalesce(resolved)
     budget = AMPLIFICATION_LIMIT * length
-    # Coalescing never adds octets, and no position has more digits than the length: when even
-    # this looser bound fits the budget, the exact one does too.
-    loose = MULTIPART_TAIL_OVERHEAD + len(ranges) * (part_overhead + 3 * len(str(length))) + total
     if (
         len(ranges) > 1
-        and loose > budget
+        and not _within_budget(ranges, length, part_overhead)
         and multipart_size_bound(ranges, length, part_overhead) > budget
     ):
         # Many small parts: their framing would dwarf their data (§17.15). Coalesce across the
