@@ -543,6 +543,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--memory-duration", type=int, default=15)
     parser.add_argument("--no-nginx", action="store_true")
+    parser.add_argument(
+        "--workload",
+        action="append",
+        choices=[w.name for w in WORKLOADS],
+        help="measure only this workload (repeatable); default: all",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the 50-client memory run")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     parser.add_argument("--child-send-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -611,6 +618,16 @@ def _run(
     if args.runs > 0:
         _rates(args, servers, report)
 
+    if not args.no_memory:
+        report["memory"] = _memory(args, servers, directory)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _memory(
+    args: argparse.Namespace, servers: dict[str, Server], directory: Path
+) -> dict[str, float]:
     # A reference server of its own, with threads enough to serve every client at once.
     stop(servers.pop("reference"))
     memory_options = ServerOptions(workers=args.workers, threads=args.memory_threads)
@@ -626,25 +643,23 @@ def _run(
         f"(x{memory['peak_rss_mib'] / memory['idle_rss_mib']:.2f}); "
         f"{memory['socket_errors']:.0f} socket errors"
     )
-    report["memory"] = memory
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
-    return 0
+    return memory
 
 
 def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[str, object]) -> None:
-    for workload in WORKLOADS:
+    chosen = [w for w in WORKLOADS if not args.workload or w.name in args.workload]
+    for workload in chosen:
         for name in workload.servers:
             if name in servers:
                 check_answer(servers[name], workload)
     for server in servers.values():  # warm-up: imports, page cache, keep-alive
-        for workload in WORKLOADS:
+        for workload in chosen:
             if server.name in workload.servers:
                 measure(server, workload, 1, args.connections)
 
-    results: dict[str, dict[str, list[Measurement]]] = {w.name: {} for w in WORKLOADS}
+    results: dict[str, dict[str, list[Measurement]]] = {w.name: {} for w in chosen}
     for round_number in range(args.runs):
-        for workload in WORKLOADS:
+        for workload in chosen:
             names = [n for n in workload.servers if n in servers]
             shift = round_number % len(names)
             for name in names[shift:] + names[:shift]:
@@ -658,7 +673,7 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
         f"{'CPU ms/req':>11}"
     )
     table = {}
-    for workload in WORKLOADS:
+    for workload in chosen:
         for name, figures in results[workload.name].items():
             row = {
                 key: _median([getattr(f, key) for f in figures])
@@ -681,7 +696,7 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
     print("\nratios (median of per-round ratios; each round measures every server back to back)")
     ratios: dict[str, float] = {}
     ours = [name for name in ("reference", "reference-wsgi") if name in servers]
-    for workload in WORKLOADS:
+    for workload in chosen:
         for name in ours:
             if "send_file" in workload.servers:
                 key = f"{workload.name}: req/s {name} / send_file (goal >= 1.0)"
@@ -693,6 +708,8 @@ def _rates(args: argparse.Namespace, servers: dict[str, Server], report: dict[st
             key = f"{workload.name}: req/s nginx / {name} (goal <= 2.0)"
             ratios[key] = ratio(workload.name, "nginx", name, "rps")
     for multipart, single in MULTIPART_PAIRS:
+        if not (results.get(multipart) and results.get(single)):
+            continue  # a pair left out by --workload
         for name in ours:
             pairs = list(zip(results[multipart][name], results[single][name], strict=True))
             key = f"{name} {multipart} vs {single}: cost by req/s (goal <= 1.5)"
