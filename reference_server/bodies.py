@@ -160,23 +160,18 @@ def _read_now(descriptor: int, content: bytes | ByteRange | MultipartPlan) -> by
         return content
     if isinstance(content, ByteRange):
         return _read_at(descriptor, content)
-    parts = [part for _, part in content.heads]
-    start, end = parts[0].first, parts[0].last
-    for part in parts:
-        if part.first < start:
-            start = part.first
-        if part.last > end:
-            end = part.last
-    span = ByteRange(start, end)
+    pieces = []
+    span = content.span
     if span.length <= SMALL_BODY:  # one read covers every part: slice them out of it
         window = _read_at(descriptor, span)
-        data = [window[part.first - start : part.last - start + 1] for part in parts]
+        start = span.first
+        for head, part in content.heads:
+            pieces.append(head)
+            pieces.append(window[part.first - start : part.last - start + 1])
     else:
-        data = [_read_at(descriptor, part) for part in parts]
-    pieces = []
-    for (head, _), octets in zip(content.heads, data, strict=True):
-        pieces.append(head)
-        pieces.append(octets)
+        for head, part in content.heads:
+            pieces.append(head)
+            pieces.append(_read_at(descriptor, part))
     pieces.append(content.tail)
     return b"".join(pieces)
 

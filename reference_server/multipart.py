@@ -41,6 +41,7 @@ class MultipartPlan:
     heads: tuple[tuple[bytes, ByteRange], ...]
     tail: bytes
     content_length: int  # every octet of the body: framing and part data
+    span: ByteRange  # from the first octet of any part to the last
 
     @property
     def content_type(self) -> str:
@@ -61,15 +62,14 @@ def plan_multipart(
     # with the first delimiter itself: no preamble, no leading CRLF.
     opening = f"\r\n--{boundary}\r\n{fields}Content-Range: bytes "
     suffix = f"/{complete_length}\r\n\r\n"
-    heads = []
-    size = 0
-    for part in ranges:
-        head = f"{opening}{part.first}-{part.last}{suffix}".encode("latin-1")
-        heads.append((head, part))
-        size += len(head) + part.last - part.first + 1
+    heads = [
+        (f"{opening}{part.first}-{part.last}{suffix}".encode("latin-1"), part) for part in ranges
+    ]
     heads[0] = (heads[0][0][2:], heads[0][1])  # the first delimiter has no CRLF before it
     tail = f"\r\n--{boundary}--\r\n".encode("latin-1")
-    return MultipartPlan(boundary, tuple(heads), tail, size - 2 + len(tail))
+    size = sum(len(head) + part.last - part.first + 1 for head, part in heads) + len(tail)
+    span = ByteRange(min(part.first for part in ranges), max(part.last for part in ranges))
+    return MultipartPlan(boundary, tuple(heads), tail, size, span)
 
 
 def iter_file_slice(file: BinaryIO, part: ByteRange) -> Iterator[bytes]:
