@@ -34,8 +34,8 @@ def plain_path(files_dir: str, name: str) -> str | None:
 
 def resolve_file(files_dir: str, name: str) -> str | None:
     """The path of the regular file `name` names inside `files_dir`, or None (answer 404)."""
-    if _PLAIN_NAME.fullmatch(name) is not None:
-        candidate = os.path.join(files_dir, name)
+    candidate = plain_path(files_dir, name)
+    if candidate is not None:
         try:
             mode = os.lstat(candidate).st_mode
         except OSError:

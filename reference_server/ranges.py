@@ -284,8 +284,6 @@ def evaluate_range(
     if length > 0 and _SIMPLE_SET.fullmatch(value) is not None:
         resolved = []
         end = length - 1
-        ascending = True  # each range starts more than one octet after the previous one ends
-        previous = -2
         for spec in value[6:].split(","):
             first_text, _, last_text = spec.partition("-")
             first = int(first_text)
@@ -293,20 +291,12 @@ def evaluate_range(
             if last < first:
                 break  # an invalid int-range: the general path says how to answer that
             if first <= end:
-                if last > end:
-                    last = end
-                ascending = ascending and first > previous + 1
-                previous = last
-                resolved.append(ByteRange(first, last))
+                resolved.append(ByteRange(first, min(last, end)))
         else:
             if not resolved:
                 return Unsatisfiable()
             if len(resolved) == 1:
                 return Satisfiable((resolved[0],))
-            if ascending and _within_budget(resolved, length, part_overhead):
-                # Apart and in order: nothing overlaps, nothing coalesces, and the octets add up
-                # to at most the representation, so _choose would keep them as they are.
-                return Satisfiable(tuple(resolved))
             return _choose(resolved, length, part_overhead)
     return evaluate_range_in_full(value, length, part_overhead=part_overhead)
 

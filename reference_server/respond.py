@@ -168,9 +168,9 @@ def answer_file(
     if reply is None:
         os.close(descriptor)
         return None
-    content = reply.content
-    whole = isinstance(content, ByteRange) and content.first == 0 and content.last == reply.last
-    return Answer(reply.status, reply.fields, open_body(environ, descriptor, content, whole))
+    return Answer(
+        reply.status, reply.fields, open_body(environ, descriptor, reply.content, reply.whole)
+    )
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -182,20 +182,20 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 @dataclass(frozen=True, slots=True)
 class _Reply:
     """What was decided before any octet is read: the body's content is a short text, a range
-    of the file, or a multipart plan. `last` is the file's last position (-1 when empty)."""
+    of the file, or a multipart plan. `whole`: the range is the entire file."""
 
     status: int
     fields: list[tuple[str, str]]
     content: bytes | ByteRange | MultipartPlan
-    last: int
+    whole: bool = False
 
 
-def _text(status: int, fields: list[tuple[str, str]], text: bytes, last: int) -> _Reply:
+def _text(status: int, fields: list[tuple[str, str]], text: bytes) -> _Reply:
     """A reply whose body (if any) is a short text, not the file's octets."""
     if text:
         fields.append(("Content-Type", "text/plain; charset=utf-8"))
         fields.append(("Content-Length", str(len(text))))
-    return _Reply(status, fields, text, last)
+    return _Reply(status, fields, text)
 
 
 def _decide(
@@ -210,7 +210,6 @@ def _decide(
         return None  # replaced by a directory (or worse) since the route looked
     method = environ.get("REQUEST_METHOD", "GET")
     length = stat.st_size
-    last = length - 1
     tag = _entity_tag(options.etag, stat, variant.coding, options.weak_etag)
     modified = _last_modified(options.last_modified, stat)
 
@@ -246,9 +245,9 @@ def _decide(
         decision = evaluate_preconditions(method, conditionals, validators)
         if decision is Decision.NOT_MODIFIED:
             fields.append(("Cache-Control", cache_control))
-            return _text(304, fields, b"", last)
+            return _text(304, fields, b"")
         if decision is Decision.PRECONDITION_FAILED:
-            return _text(412, fields, b"Precondition Failed\n", last)
+            return _text(412, fields, b"Precondition Failed\n")
         applies = range_applies(method, range_value, conditionals, validators)
     else:
         applies = method == "GET" and range_value is not None  # §13.2.2 step 5, unconditional
@@ -258,7 +257,7 @@ def _decide(
 
     if isinstance(result, Unsatisfiable):
         fields.append(("Content-Range", f"bytes */{length}"))  # §15.5.17: SHOULD state it
-        return _text(416, fields, b"Range Not Satisfiable\n", last)
+        return _text(416, fields, b"Range Not Satisfiable\n")
 
     # 200 and 206 carry the same representation fields (§15.3.7).
     fields.append(("Cache-Control", cache_control))
@@ -273,14 +272,16 @@ def _decide(
         plan = plan_multipart(result.ranges, length, new_boundary(), part_fields)
         fields.append(("Content-Type", plan.content_type))
         fields.append(("Content-Length", str(plan.content_length)))
-        return _Reply(206, fields, b"" if method == "HEAD" else plan, last)
+        return _Reply(206, fields, b"" if method == "HEAD" else plan)
 
     fields.extend(part_fields)
     if isinstance(result, Satisfiable):
         status, part = 206, result.ranges[0]
         fields.append(("Content-Range", f"bytes {part.first}-{part.last}/{length}"))
     else:
-        status, part = 200, ByteRange(0, last)
+        status, part = 200, ByteRange(0, length - 1)
     fields.append(("Content-Length", str(part.length)))
     # HEAD: the GET's fields, no content (§9.3.2)
-    return _Reply(status, fields, b"" if method == "HEAD" or not length else part, last)
+    if method == "HEAD" or not length:
+        return _Reply(status, fields, b"")
+    return _Reply(status, fields, part, whole=part.length == length)

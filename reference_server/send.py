@@ -47,7 +47,13 @@ def send_file_ranged(
     sends none. `last_modified`: None (or True) uses the file's mtime, False sends none.
     A sibling `<path>.gz` is served with `Content-Encoding: gzip` to clients that accept it.
     """
-    options = FileOptions(mimetype, etag, last_modified, max_age, weak_etag)
+    options = FileOptions(
+        mimetype=mimetype,
+        etag=etag,
+        last_modified=last_modified,
+        max_age=max_age,
+        weak_etag=weak_etag,
+    )
     answer = answer_file(os.fspath(path), request.environ, options)
     if answer is None:
         abort(404)  # removed between the route's check and now

@@ -97,8 +97,8 @@ def create_wsgi_app(files_dir: Path) -> WSGIApplication:
         if prefix == _REDIRECT:
             # Only to what exists, so no Location ever carries "../" (see resolve_file).
             location = environ.get("SCRIPT_NAME", "") + "/files/" + quote(name)
-            return _text(start_response, 301, "Moved Permanently\n", [("Location", location)],
-                         method)  # fmt: skip
+            fields = [("Location", location)]
+            return _text(start_response, 301, "Moved Permanently\n", fields, method=method)
         answer = answer_file(path, environ, _ROUTES[prefix])
         if answer is None:
             return _text(start_response, 404, "Not Found\n", method=method)

@@ -13,16 +13,22 @@ import http.client
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from werkzeug.test import Client
 
-from reference_server import create_app, serve_in_thread
+from reference_server import create_app, create_wsgi_app, serve_in_thread
 from reference_server.ranges import AMPLIFICATION_LIMIT
 
 from .test_fuzz import check_response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 # Per request, measured as the CPU time of the thread that runs the app through the test client.
 # The largest shape costs ~30 ms here; the bound leaves room for slow CI machines.
@@ -226,8 +232,18 @@ def hostile_paths(jail: Path) -> list[str]:
     ]
 
 
-def test_hostile_paths_through_the_test_client(jail: Path) -> None:
-    client = create_app(jail).test_client()
+# Both front doors resolve names their own way (the WSGI app opens plain names without following
+# symlinks), so every path test runs through each.
+FRONT_DOORS = pytest.mark.parametrize(
+    "front_door", [create_app, create_wsgi_app], ids=["flask", "wsgi"]
+)
+
+
+@FRONT_DOORS
+def test_hostile_paths_through_the_test_client(
+    jail: Path, front_door: Callable[[Path], WSGIApplication]
+) -> None:
+    client = Client(front_door(jail))
     for path in hostile_paths(jail):
         for accept_encoding in ("identity", "gzip"):
             with client.get(path, headers={"Accept-Encoding": accept_encoding}) as response:
@@ -237,9 +253,12 @@ def test_hostile_paths_through_the_test_client(jail: Path) -> None:
                 assert "X-Injected" not in response.headers
 
 
-def test_hostile_paths_over_the_wire(jail: Path) -> None:
+@FRONT_DOORS
+def test_hostile_paths_over_the_wire(
+    jail: Path, front_door: Callable[[Path], WSGIApplication]
+) -> None:
     """Unnormalised request targets, as an attacker's client would send them."""
-    with serve_in_thread(create_app(jail)) as base_url:
+    with serve_in_thread(front_door(jail)) as base_url:
         netloc = urlsplit(base_url).netloc
         for path in hostile_paths(jail):
             connection = http.client.HTTPConnection(netloc, timeout=10)
@@ -255,8 +274,11 @@ def test_hostile_paths_over_the_wire(jail: Path) -> None:
             assert SECRET not in body, path
 
 
-def test_symlinks_inside_the_root_are_still_served(jail: Path) -> None:
-    client = create_app(jail).test_client()
+@FRONT_DOORS
+def test_symlinks_inside_the_root_are_still_served(
+    jail: Path, front_door: Callable[[Path], WSGIApplication]
+) -> None:
+    client = Client(front_door(jail))
     with client.get("/files/sub/in.bin") as response:
         assert response.status_code == 200
         assert response.get_data() == (jail / "r1000.bin").read_bytes()
@@ -274,7 +296,10 @@ def gz_sibling_jail(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_gz_sibling_symlink_does_not_escape_the_root(gz_sibling_jail: Path) -> None:
-    client = create_app(gz_sibling_jail).test_client()
+@FRONT_DOORS
+def test_a_gz_sibling_symlink_does_not_escape_the_root(
+    gz_sibling_jail: Path, front_door: Callable[[Path], WSGIApplication]
+) -> None:
+    client = Client(front_door(gz_sibling_jail))
     with client.get("/files/page.txt", headers={"Accept-Encoding": "gzip"}) as response:
         assert SECRET not in response.get_data()

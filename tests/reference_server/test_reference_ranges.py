@@ -17,17 +17,21 @@ from reference_server.etags import (
     weak_match,
 )
 from reference_server.ranges import (
+    AMPLIFICATION_LIMIT,
     COALESCE_GAP,
+    MULTIPART_PART_OVERHEAD,
     ByteRange,
     Ignore,
     Satisfiable,
     Unsatisfiable,
     _all_apart,
     _count_overlapping,
+    _within_budget,
     coalesce,
     evaluate_range,
     evaluate_range_in_full,
     if_range_matches,
+    multipart_size_bound,
     parse_range,
 )
 
@@ -239,6 +243,18 @@ def test_apart_matches_its_definition(pairs: list[tuple[int, int]], reach: int) 
         for j, b in enumerate(ranges)
     )
     assert _all_apart(ranges, reach) == by_definition
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**4)), min_size=1, max_size=30),
+    st.integers(1, 2 * 10**6),
+)
+def test_the_cheap_budget_test_never_lets_a_too_large_multipart_through(
+    pairs: list[tuple[int, int]], length: int
+) -> None:
+    ranges = [ByteRange(min(a, length - 1), min(a + b, length - 1)) for a, b in pairs]
+    if _within_budget(ranges, length, MULTIPART_PART_OVERHEAD):
+        assert multipart_size_bound(tuple(ranges), length) <= AMPLIFICATION_LIMIT * length
 
 
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 20)), max_size=12))
