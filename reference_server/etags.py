@@ -6,8 +6,7 @@ Pure. Parsers return None on malformed input; nothing here raises on what a clie
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["EntityTag", "parse_entity_tag", "parse_entity_tag_list", "strong_match", "weak_match"]
 
@@ -19,9 +18,9 @@ _ENTITY_TAG = re.compile(r'(?P<weak>W/)?"(?P<opaque>[\x21\x23-\x7e\x80-\xff]*)"'
 _AFTER_TAG = re.compile(r"[ \t]*(?:,|\Z)")
 
 
-@dataclass(frozen=True, slots=True)
-class EntityTag:
-    """One entity-tag; `opaque` is the text between the quotes."""
+class EntityTag(NamedTuple):
+    """One entity-tag; `opaque` is the text between the quotes. A named tuple: every answer
+    makes one, and a tuple is built in half the time of a frozen dataclass."""
 
     opaque: str
     weak: bool = False

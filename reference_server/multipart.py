@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from .ranges import ByteRange
 
@@ -33,8 +32,7 @@ def new_boundary() -> str:
     return secrets.token_hex(16)
 
 
-@dataclass(frozen=True, slots=True)
-class MultipartPlan:
+class MultipartPlan(NamedTuple):
     """Every framing octet of the body, decided up front; only the part data is read later."""
 
     boundary: str
@@ -59,17 +57,18 @@ def plan_multipart(
     """
     fields = "".join(f"{name}: {value}\r\n" for name, value in part_fields)
     # The CRLF before a delimiter belongs to the delimiter (RFC 2046 §5.1.1). The body opens
-    # with the first delimiter itself: no preamble, no leading CRLF.
-    opening = f"\r\n--{boundary}\r\n{fields}Content-Range: bytes "
-    suffix = f"/{complete_length}\r\n\r\n"
-    heads = [
-        (f"{opening}{part.first}-{part.last}{suffix}".encode("latin-1"), part) for part in ranges
-    ]
-    heads[0] = (heads[0][0][2:], heads[0][1])  # the first delimiter has no CRLF before it
+    # with the first delimiter itself: no preamble, no leading CRLF. One bytes template,
+    # filled by each (first, last) pair, lays out every head at C speed.
+    opening = f"\r\n--{boundary}\r\n{fields}".replace("%", "%%")
+    template = f"{opening}Content-Range: bytes %d-%d/{complete_length}\r\n\r\n".encode("latin-1")
+    heads = [template % part for part in ranges]
+    heads[0] = heads[0][2:]  # the first delimiter has no CRLF before it
     tail = f"\r\n--{boundary}--\r\n".encode("latin-1")
-    size = sum(len(head) + part.last - part.first + 1 for head, part in heads) + len(tail)
-    span = ByteRange(min(part.first for part in ranges), max(part.last for part in ranges))
-    return MultipartPlan(boundary, tuple(heads), tail, size, span)
+    firsts, lasts = zip(*ranges, strict=True)
+    data = sum(lasts) - sum(firsts) + len(ranges)
+    size = sum(map(len, heads)) + data + len(tail)
+    span = ByteRange(min(firsts), max(lasts))
+    return MultipartPlan(boundary, tuple(zip(heads, ranges, strict=True)), tail, size, span)
 
 
 def iter_file_slice(file: BinaryIO, part: ByteRange) -> Iterator[bytes]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from stat import S_ISREG
-from typing import Any
+from typing import Any, NamedTuple
 
 from .bodies import open_body
 from .conditions import (
@@ -58,8 +58,7 @@ class Answer:
     body: Iterable[bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class _Variant:
+class _Variant(NamedTuple):
     path: str
     coding: str | None  # the Content-Encoding of this variant; None for identity
     negotiated: bool  # True when a gzip sibling exists, so the choice depends on Accept-Encoding
@@ -179,8 +178,7 @@ _NO_FOLLOW_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_N
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
+class _Reply(NamedTuple):
     """What was decided before any octet is read: the body's content is a short text, a range
     of the file, or a multipart plan. `whole`: the range is the entire file."""
 
