@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Protocol
 
 import requests
+import urllib3
 
 from .body_reader import CHUNK
 from .client import Client
 from .errors import TargetError
+from .watchdog import RateWatchdog, current
 
 WINDOW_MARGIN = 16
 
@@ -107,30 +109,48 @@ class WindowOracle:
         return exchange.body[:size]
 
 
+# `--oracle full` may take as long as the download keeps moving; below this rate over a whole
+# window (the client's deadline for one exchange) the server is trickling or stalled.
+FULL_DOWNLOAD_MIN_RATE = 64 * 1024  # octets per second
+
+
 def stream_to_file(
     client: Client, url: str, headers: list[tuple[str, str]], length: int
 ) -> FileOracle:
-    """`--oracle full`: download the representation once to a temporary file (bounded memory)."""
+    """`--oracle full`: download the representation once to a temporary file (bounded memory),
+    under a watchdog that ends the download if it stops moving."""
     descriptor, name = tempfile.mkstemp(prefix="range-conformance-", suffix=".oracle")
     path = Path(name)
-    received = 0
     request_headers = {**client.base_headers(), **dict(headers)}
     timeout = (client.settings.connect_timeout, client.settings.read_timeout)
+    window = client.settings.deadline
+    dog = RateWatchdog(window, int(FULL_DOWNLOAD_MIN_RATE * window))
     try:
-        with (
-            open(descriptor, "wb") as handle,
-            client.session.get(
+        with dog, open(descriptor, "wb") as handle:
+            current.watchdog = dog  # the connection the session opens is handed to the dog
+            with client.session.get(
                 url, headers=request_headers, stream=True, timeout=timeout, allow_redirects=False
-            ) as response,
-        ):
-            if response.status_code != 200:
-                raise TargetError(f"--oracle full: GET {url} answered {response.status_code}")
-            for chunk in response.raw.stream(CHUNK, decode_content=False):
-                handle.write(chunk)
-                received += len(chunk)
-    except (requests.RequestException, OSError, TargetError) as error:
+            ) as response:
+                if response.status_code != 200:
+                    raise TargetError(f"--oracle full: GET {url} answered {response.status_code}")
+                for chunk in response.raw.stream(CHUNK, decode_content=False):
+                    handle.write(chunk)
+                    dog.advance(len(chunk))
+    # urllib3's own errors: raw.stream() reads below requests, so they arrive unwrapped
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, TargetError) as error:
+        if not dog.fired:
+            path.unlink(missing_ok=True)
+            raise TargetError(f"--oracle full: downloading {url} failed: {error}") from None
+    finally:
+        current.watchdog = None
+    received = dog.received
+    if dog.fired:
         path.unlink(missing_ok=True)
-        raise TargetError(f"--oracle full: downloading {url} failed: {error}") from None
+        raise TargetError(
+            f"--oracle full: {url} sent fewer than {dog.min_octets} octets in {window:g} s "
+            f"({received} of {length} so far): too slow to download whole; use the default "
+            "windows oracle or --oracle-file"
+        )
     if received != length:
         path.unlink(missing_ok=True)
         raise TargetError(f"--oracle full: {url} sent {received} octets of {length}")

@@ -58,6 +58,48 @@ class Watchdog:
                 _shut(sock)
 
 
+class RateWatchdog(Watchdog):
+    """Shuts the watched sockets down when fewer than `min_octets` arrive in any `window`
+    seconds: a transfer of any size may take as long as it keeps moving, but a server that
+    trickles (or stalls) is cut off within two windows.
+
+    The reader reports what it received with `advance`; `fired` then tells it why reads ended.
+    """
+
+    def __init__(self, window: float, min_octets: int) -> None:
+        super().__init__(window)
+        self.min_octets = min_octets
+        self.received = 0
+        self._checked = 0  # `received` at the last check
+        self._closed = False
+        self._timer = self._arm()
+
+    def _arm(self) -> threading.Timer:
+        timer = threading.Timer(self.seconds, self._check)
+        timer.daemon = True
+        return timer
+
+    def advance(self, octets: int) -> None:
+        self.received += octets
+
+    def _check(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            moved = self.received - self._checked
+            self._checked = self.received
+            if moved >= self.min_octets:
+                self._timer = self._arm()
+                self._timer.start()
+                return
+        self._fire()
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._closed = True
+            self._timer.cancel()
+
+
 def _shut(sock: socket.socket | None) -> None:
     """Shut the OS socket down; for TLS, below the TLS layer so the reader sees EOF at once."""
     if sock is None:

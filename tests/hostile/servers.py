@@ -134,6 +134,22 @@ def trickle_headers(interval: float = 1.0, limit: int = 120) -> Handler:
     return handler
 
 
+def trickle_body(fast: int, interval: float, limit: int) -> Handler:
+    """A 200 announcing `fast + limit * 1000` octets: `fast` at once, then one octet every
+    `interval` seconds (always within the client's read timeout) up to `limit`, then close."""
+
+    def handler(conn: Connection, head: bytes) -> bool:
+        fields: list[tuple[str, str | int]] = [("Content-Length", fast + limit * 1000)]
+        if not conn.send(head_bytes("200 OK", fields) + bytes(fast)):
+            return False
+        for _ in range(limit):
+            if not conn.wait(interval) or not conn.send(b"\0"):
+                return False
+        return False
+
+    return handler
+
+
 def short_body(conn: Connection, head: bytes) -> bool:
     """Announce 1000 octets, send 10, close."""
     fields: list[tuple[str, str | int]] = [("Content-Length", 1000), ("Connection", "close")]
