@@ -291,8 +291,8 @@ def _resolve_simple(range_set: str, end: int) -> list[ByteRange] | None:
     representation whose last position is `end`; None when an int-range is invalid (last <
     first), for the general path to answer.
 
-    Several ranges are handled a column of numbers at a time (builtins looping in C), so ten
-    ranges cost little more than one: the multipart goal of the benchmark depends on it.
+    Several ranges are handled a column of numbers at a time (builtins looping in C): ten
+    ranges are the price of every small multipart (README, performance section).
     """
     if "," not in range_set:  # one range: the commonest request of all
         first_text, _, last_text = range_set.partition("-")
