@@ -3,18 +3,30 @@ local copy that must agree with the server before it is trusted."""
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from conformance import target as target_module
-from conformance.client import Client
+from conformance.client import Client, ClientSettings
 from conformance.loader import bundled_cases_dir, load_cases
-from conformance.model import Grade
+from conformance.model import Grade, Result
 from conformance.runner import run_case
 from conformance.target import Target
 from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
+from tests.hostile import servers
+from tests.rawserver import RawServer
+
+SETTINGS = ClientSettings(connect_timeout=0.5, read_timeout=1.0)  # deadline 3.5 s
+SLACK = 1.5  # seconds for thread scheduling on a busy CI machine
+
+
+def message(result: Result) -> str:
+    return " | ".join([result.verdict.summary, *(f.message for f in result.verdict.findings)])
+
 
 CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
 
@@ -93,3 +105,35 @@ def test_a_local_copy_that_differs_from_the_server_is_refused(
         result = run_case(CASES["SGL-01"], target)
     assert result.verdict.grade is Grade.ERROR
     assert "differs from the 200" in result.verdict.summary
+
+
+def test_a_trickling_full_download_is_cut_off_and_leaves_no_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`--oracle full` reads for as long as the body moves; one octet every half second (never
+    tripping the 1 s read timeout, and going on for 30 s) is cut off within two windows."""
+    monkeypatch.setattr(target_module, "IN_MEMORY_LIMIT", 1000)  # so the full download runs
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a leftover would show
+    started = time.monotonic()
+    with RawServer(servers.trickle_body(2000, 0.5, 60)) as server, Client(SETTINGS) as client:
+        target = Target({"main": server.url}, client, oracle_mode="full")
+        result = run_case(CASES["SGL-04"], target)
+    seconds = time.monotonic() - started
+    assert result.verdict.grade is Grade.ERROR, message(result)
+    assert "too slow to download whole" in message(result), message(result)
+    assert seconds < 2 * SETTINGS.deadline + SLACK, f"{seconds:.1f} s"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_download_cut_short_is_an_error_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(target_module, "IN_MEMORY_LIMIT", 1000)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with RawServer(servers.trickle_body(2000, 0.1, 2)) as server, Client(SETTINGS) as client:
+        target = Target({"main": server.url}, client, oracle_mode="full")
+        result = run_case(CASES["SGL-04"], target)
+    assert result.verdict.grade is Grade.ERROR, message(result)
+    assert "--oracle full: downloading" in message(result), message(result)
+    assert "IncompleteRead" in message(result), message(result)
+    assert list(tmp_path.iterdir()) == []
