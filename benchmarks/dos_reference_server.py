@@ -26,6 +26,7 @@ from reference_server import create_app  # noqa: E402
 
 def shapes(size: int) -> dict[str, str]:
     field_64k = 64 * 1024 - 100
+    fine, coarse = max(size // 100, 1), max(size // 11, 1)  # spread over the whole file
     return {
         "one range": "bytes=0-99",
         "two ranges": "bytes=0-0,-1",
@@ -39,8 +40,9 @@ def shapes(size: int) -> dict[str, str]:
         "100 one-octet ranges (DOS-01)": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 200, 2)),
         "100 one-octet ranges reversed": "bytes="
         + ",".join(f"{i}-{i}" for i in range(198, -1, -2)),
-        "100 ranges 10 apart": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1000, 10)),
-        "12 ranges 90 apart": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 1000, 90)),
+        f"100 ranges {fine} apart": "bytes=" + ",".join(f"{i}-{i}" for i in range(0, size, fine)),
+        f"12 ranges {coarse} apart": "bytes="
+        + ",".join(f"{i}-{i}" for i in range(0, size, coarse)),
         "64 KB of 10-999": "bytes=" + ",".join(["10-999"] * (field_64k // 7)),
         "64 KB numeral": "bytes=0-" + "9" * (field_64k - 8),
         "64 KB of commas": "bytes=" + "," * (field_64k - 10) + "0-0",

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
 from .production import SERVERS, ServerOptions, default_options, serve_production
+from .serve import netloc
 from .wsgi import create_wsgi_app
 
 _APPS = {"flask": create_app, "wsgi": create_wsgi_app}
@@ -68,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     server = make_server(args.host, args.port, app, threaded=True)
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    _announce(directory, f"http://{host}:{server.server_port}", bundled)
+    _announce(directory, f"http://{netloc(args.host, server.server_port)}", bundled)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,11 +6,12 @@ Content-Length; part data is read from the file in bounded chunks, never held wh
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple, Protocol
 
-from .ranges import ByteRange
+from .ranges import MULTIPART_PART_OVERHEAD, ByteRange
 
 __all__ = [
     "CHUNK_SIZE",
@@ -18,10 +19,15 @@ __all__ = [
     "iter_file_slice",
     "iter_multipart",
     "new_boundary",
+    "part_overhead",
     "plan_multipart",
 ]
 
 CHUNK_SIZE = 64 * 1024
+BOUNDARY_LENGTH = 32
+# One part's framing besides its fields and its three numbers: CRLF "--" boundary CRLF,
+# "Content-Range: bytes " "-" "/" CRLF, and the CRLF that ends the part's header section.
+_BARE_PART_FRAMING = len("\r\n--\r\nContent-Range: bytes -/\r\n\r\n") + BOUNDARY_LENGTH
 
 
 def new_boundary() -> str:
@@ -29,7 +35,16 @@ def new_boundary() -> str:
 
     Hex never needs quoting, and 128 random bits make a collision with part data negligible.
     """
-    return secrets.token_hex(16)
+    return secrets.token_hex(BOUNDARY_LENGTH // 2)
+
+
+@functools.lru_cache(maxsize=256)
+def part_overhead(part_fields: tuple[tuple[str, str], ...]) -> int:
+    """Octets of framing per part besides its three numbers, for `evaluate_range`'s §17.15
+    budget: MULTIPART_PART_OVERHEAD, or more when the part fields are long (a long mimetype
+    would otherwise let many small parts cost more than twice the representation)."""
+    fields = sum(len(name) + len(": \r\n") + len(value) for name, value in part_fields)
+    return max(MULTIPART_PART_OVERHEAD, _BARE_PART_FRAMING + fields)
 
 
 class MultipartPlan(NamedTuple):

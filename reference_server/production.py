@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .serve import netloc
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -60,10 +62,6 @@ def default_options() -> ServerOptions:
     return ServerOptions(workers=max(2, os.cpu_count() or 1), threads=32)
 
 
-def _netloc(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _serve_gunicorn(
     app: WSGIApplication,
     host: str,
@@ -76,10 +74,10 @@ def _serve_gunicorn(
 
     def when_ready(arbiter: Any) -> None:  # in the master, once the socket is bound
         bound_host, bound_port = arbiter.LISTENERS[0].sock.getsockname()[:2]
-        ready(f"http://{_netloc(bound_host, bound_port)}")
+        ready(f"http://{netloc(bound_host, bound_port)}")
 
     settings: dict[str, object] = {
-        "bind": [_netloc(host, port)],
+        "bind": [netloc(host, port)],
         "workers": options.workers,
         "worker_class": "gthread",
         "threads": options.threads,
@@ -180,7 +178,7 @@ def _announce_when_listening(
             if announced.value:
                 return
             announced.value = 1
-        ready(f"http://{_netloc(host, port)}")
+        ready(f"http://{netloc(host, port)}")
         return
 
 
@@ -193,7 +191,7 @@ def _serve_waitress(
 ) -> None:
     create_server: Any = importlib.import_module("waitress.server").create_server
     server: Any = create_server(app, host=host, port=port, threads=options.threads, ident=None)
-    ready(f"http://{_netloc(host, server.effective_port)}")
+    ready(f"http://{netloc(host, server.effective_port)}")
     try:
         server.run()
     except KeyboardInterrupt:

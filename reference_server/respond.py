@@ -27,7 +27,7 @@ from .conditions import (
 )
 from .dates import format_http_date
 from .etags import EntityTag, parse_entity_tag
-from .multipart import MultipartPlan, new_boundary, plan_multipart
+from .multipart import MultipartPlan, new_boundary, part_overhead, plan_multipart
 from .negotiation import accepts_gzip
 from .ranges import ByteRange, Satisfiable, Unsatisfiable, evaluate_range
 
@@ -156,8 +156,8 @@ def answer_file(
         # yields an answer wholly of one version, never headers of one and octets of another.
         descriptor = os.open(variant.path, _OPEN_FLAGS if follow_symlinks else _NO_FOLLOW_FLAGS)
     except OSError as error:
-        if error.errno in _MISSING or not follow_symlinks:
-            return None
+        if error.errno in _UNSERVABLE or not follow_symlinks:
+            return None  # gone, unreadable, or a link loop: a 404, never a traceback
         raise
     try:
         reply = _decide(descriptor, variant, path, environ, options)
@@ -167,15 +167,20 @@ def answer_file(
     if reply is None:
         os.close(descriptor)
         return None
-    return Answer(
-        reply.status, reply.fields, open_body(environ, descriptor, reply.content, reply.whole)
-    )
+    # HEAD: the GET's fields, no content (§9.3.2), whatever the status
+    content = b"" if environ.get("REQUEST_METHOD") == "HEAD" else reply.content
+    return Answer(reply.status, reply.fields, open_body(environ, descriptor, content, reply.whole))
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-# No symlinks, and no waiting on a FIFO for a writer that never comes (fstat then rejects it).
-_NO_FOLLOW_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-_MISSING = (errno.ENOENT, errno.ENOTDIR)
+# Never wait on a FIFO for a writer that never comes (fstat then rejects anything not regular).
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+)
+_NO_FOLLOW_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)  # no symlinks either
+_UNSERVABLE = (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.ELOOP, errno.ENAMETOOLONG)
 
 
 class _Reply(NamedTuple):
@@ -251,7 +256,15 @@ def _decide(
         applies = method == "GET" and range_value is not None  # §13.2.2 step 5, unconditional
 
     fields.append(("Accept-Ranges", "bytes"))
-    result = evaluate_range(range_value, length) if applies and range_value is not None else None
+    # The 200's Content-Type (and coding); each part of a multipart repeats them (§14.6).
+    part_fields: tuple[tuple[str, str], ...] = (
+        ("Content-Type", _content_type(path, options.mimetype)),
+    )
+    if variant.coding is not None:
+        part_fields += (("Content-Encoding", variant.coding),)
+    result = None
+    if applies and range_value is not None:
+        result = evaluate_range(range_value, length, part_overhead=part_overhead(part_fields))
 
     if isinstance(result, Unsatisfiable):
         fields.append(("Content-Range", f"bytes */{length}"))  # §15.5.17: SHOULD state it
@@ -259,18 +272,13 @@ def _decide(
 
     # 200 and 206 carry the same representation fields (§15.3.7).
     fields.append(("Cache-Control", cache_control))
-    part_fields: tuple[tuple[str, str], ...] = (
-        ("Content-Type", _content_type(path, options.mimetype)),
-    )
-    if variant.coding is not None:
-        part_fields += (("Content-Encoding", variant.coding),)
     if isinstance(result, Satisfiable) and len(result.ranges) > 1:
         # §15.3.7.2: several parts go in a multipart/byteranges body with no top-level
         # Content-Range; each part repeats the representation's Content-Type (and coding).
         plan = plan_multipart(result.ranges, length, new_boundary(), part_fields)
         fields.append(("Content-Type", plan.content_type))
         fields.append(("Content-Length", str(plan.content_length)))
-        return _Reply(206, fields, b"" if method == "HEAD" else plan)
+        return _Reply(206, fields, plan)
 
     fields.extend(part_fields)
     if isinstance(result, Satisfiable):
@@ -279,7 +287,6 @@ def _decide(
     else:
         status, part = 200, ByteRange(0, length - 1)
     fields.append(("Content-Length", str(part.length)))
-    # HEAD: the GET's fields, no content (§9.3.2)
-    if method == "HEAD" or not length:
+    if not length:
         return _Reply(status, fields, b"")
     return _Reply(status, fields, part, whole=part.length == length)

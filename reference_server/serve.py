@@ -17,6 +17,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_app
 from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
 
+
+def netloc(host: str, port: int) -> str:
+    """`host:port` for a URL, an IPv6 address in brackets (RFC 3986 §3.2.2)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
@@ -51,9 +57,8 @@ def serve_in_thread(
         daemon=True,
     )
     thread.start()
-    netloc_host = f"[{host}]" if ":" in host else host
     try:
-        yield f"http://{netloc_host}:{server.server_port}"
+        yield f"http://{netloc(host, server.server_port)}"
     finally:
         server.shutdown()
         server.server_close()

@@ -71,13 +71,25 @@ def _split(path_info: str) -> tuple[str, str] | None:
     return None
 
 
+def _utf8(path_info: str) -> str:
+    """PEP 3333 hands over the URL's octets as latin-1 text; file names are UTF-8, as Flask
+    (Werkzeug) decodes them. A server that decoded them already is taken at its word."""
+    try:
+        return path_info.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return path_info
+
+
 def create_wsgi_app(files_dir: Path) -> WSGIApplication:
     """A WSGI app serving `files_dir` under /files/, /weak/, /dynamic/ and /redirect/."""
     root = os.fspath(files_dir)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        route = _split(environ.get("PATH_INFO", ""))
+        path_info = environ.get("PATH_INFO", "")
+        if not path_info.isascii():
+            path_info = _utf8(path_info)
+        route = _split(path_info)
         if route is None:
             return _text(start_response, 404, "Not Found\n", method=method)
         prefix, name = route

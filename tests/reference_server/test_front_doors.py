@@ -95,11 +95,14 @@ def _conditionals(etag: str, modified: str) -> Iterator[dict[str, str]]:
         yield {name: value}
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", ["/files/r1000.bin", "/weak/r1000.bin", "/dynamic/r1000.bin"])
-def test_conditional_requests_get_the_same_answer(doors: tuple[Client, Client], path: str) -> None:
+def test_conditional_requests_get_the_same_answer(
+    doors: tuple[Client, Client], method: str, path: str
+) -> None:
     etag, modified = _validators(doors, path)
     for headers in _conditionals(etag or '"none"', modified or "Sat, 01 Jan 2000 00:00:00 GMT"):
-        _assert_same(doors, "GET", path, headers)
+        _assert_same(doors, method, path, headers)  # HEAD: no content, whatever the status
 
 
 @pytest.mark.parametrize("accept", ["gzip", "identity", "gzip;q=0", "*", "br, gzip;q=0.5"])
@@ -167,6 +170,17 @@ def test_a_symlink_out_of_the_directory_is_refused_by_both(tmp_path: Path) -> No
         client = Client(door)
         assert client.get("/files/link.txt").status_code == 404
         assert client.get("/files/alias.txt").get_data() == b"inside"  # a link within is fine
+
+
+def test_a_non_ascii_name_is_served_by_both(tmp_path: Path) -> None:
+    """URLs carry UTF-8 octets, which WSGI hands over as latin-1 text (PEP 3333)."""
+    (tmp_path / "café.txt").write_text("crème")
+    doors = (Client(create_app(tmp_path)), Client(create_wsgi_app(tmp_path)))
+    _assert_same(doors, "GET", "/files/caf%C3%A9.txt", {"Range": "bytes=0-2"})
+    answers = [door.get("/redirect/caf%C3%A9.txt") for door in doors]
+    assert [a.status_code for a in answers] == [301, 301]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    assert [door.get("/files/caf%C3%A9.txt").get_data() for door in doors] == ["crème".encode()] * 2
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")

@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client
 
-from reference_server import create_app, create_wsgi_app, serve_in_thread
+from reference_server import create_app, create_wsgi_app, send_file_ranged, serve_in_thread
 from reference_server.ranges import AMPLIFICATION_LIMIT
 
 from .test_fuzz import check_response
@@ -159,6 +159,26 @@ def test_over_the_wire_a_64k_field_is_served_and_a_larger_one_refused(files_dir:
             assert connection.getresponse().read() == (files_dir / "r1000.bin").read_bytes()
         finally:
             connection.close()
+
+
+@pytest.mark.parametrize("mimetype_length", [55, 300, 4000])
+def test_long_part_fields_count_against_the_amplification_budget(
+    tmp_path: Path, mimetype_length: int
+) -> None:
+    """Each part repeats the Content-Type: with a long one, 100 one-octet ranges would cost
+    several times the file unless the budget counts the part fields as they are."""
+    (tmp_path / "f.bin").write_bytes(bytes(10_000))
+    app = Flask(__name__)
+    mimetype = "application/x-" + "a" * (mimetype_length - 14)
+
+    @app.get("/f")
+    def serve() -> object:
+        return send_file_ranged(tmp_path / "f.bin", mimetype=mimetype)
+
+    value = "bytes=" + ",".join(f"{i}-{i}" for i in range(0, 10_000, 100))
+    response = Client(app).get("/f", headers={"Range": value})
+    assert response.status_code in (200, 206)
+    assert len(response.get_data()) <= AMPLIFICATION_LIMIT * 10_000
 
 
 # --- paths -----------------------------------------------------------------------------------

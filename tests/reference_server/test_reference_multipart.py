@@ -16,8 +16,14 @@ from hypothesis import strategies as st
 
 from conformance.wire import parse_multipart
 from reference_server.bodies import _read_now
-from reference_server.multipart import CHUNK_SIZE, iter_multipart, new_boundary, plan_multipart
-from reference_server.ranges import ByteRange
+from reference_server.multipart import (
+    CHUNK_SIZE,
+    iter_multipart,
+    new_boundary,
+    part_overhead,
+    plan_multipart,
+)
+from reference_server.ranges import MULTIPART_PART_OVERHEAD, ByteRange
 
 DATA = bytes(range(256)) * 1024  # 256 KiB, every octet value, so misplaced slices show
 _FIELD_VALUE = st.text(
@@ -34,7 +40,9 @@ def _layouts(draw: st.DrawFn) -> tuple[tuple[ByteRange, ...], tuple[tuple[str, s
         ByteRange(first, min(first + size, len(DATA)) - 1)
         for first, size in zip(firsts, sizes, strict=True)
     )
-    content_type = draw(st.sampled_from(["application/octet-stream", "text/plain; q=100%"]))
+    content_type = draw(
+        st.sampled_from(["application/octet-stream", "text/plain; q=100%", "x/" + "y" * 200])
+    )
     fields: tuple[tuple[str, str], ...] = (("Content-Type", content_type),)
     if draw(st.booleans()):
         fields += (("Content-Encoding", draw(_FIELD_VALUE.filter(str.strip)).strip()),)
@@ -82,3 +90,18 @@ def test_a_small_body_read_at_once_is_the_streamed_body(tmp_path: Path) -> None:
             os.close(descriptor)
         assert at_once == b"".join(iter_multipart(plan, io.BytesIO(DATA)))
         assert len(at_once) == plan.content_length
+
+
+@given(_layouts())
+def test_the_budget_counts_every_framing_octet_of_a_part(
+    layout: tuple[tuple[ByteRange, ...], tuple[tuple[str, str], ...]],
+) -> None:
+    """`part_overhead` is what the §17.15 budget charges a part besides its numbers: never
+    less than the real framing, and exact once the part fields pass the default allowance."""
+    ranges, fields = layout
+    plan = plan_multipart(ranges, len(DATA), new_boundary(), fields)
+    for head, part in plan.heads[1:]:  # the first head lacks the delimiter's leading CRLF
+        numbers = len(f"{part.first}{part.last}{len(DATA)}")
+        assert part_overhead(fields) >= len(head) - numbers
+        if part_overhead(fields) > MULTIPART_PART_OVERHEAD:
+            assert part_overhead(fields) == len(head) - numbers
