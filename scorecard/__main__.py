@@ -39,17 +39,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown peer(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
     profiles = tuple(p.strip() for p in args.profiles.split(",") if p.strip())
-    if not set(profiles) <= set(PROFILES):
+    if not profiles or not set(profiles) <= set(PROFILES):
         parser.error(f"--profiles: choose from {', '.join(PROFILES)}")
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    log(f"fixtures: {fixtures()}")
+    root = fixtures()
+    log(f"fixtures: {root}")
     outcomes = []
     for name in names:
         log(f"{name}: installing and starting")
-        outcome = run_peer(BY_NAME[name], fixtures(), profiles, log)
+        outcome = run_peer(BY_NAME[name], root, profiles, log)
         write_outcome(outcome, args.out)
         outcomes.append(outcome)
     if not args.no_matrix:

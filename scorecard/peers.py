@@ -12,12 +12,13 @@ reports on the same versions gives the same verdicts.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 APPS = Path(__file__).with_name("apps")
@@ -49,8 +50,6 @@ class Peer:
     app: str = ""  # file under apps/
     roles: tuple[str, ...] = BASE_ROLES + ("redirect",)
     docroot: bool = False  # serves a document root whose `files` links to the fixtures
-    note: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 PEERS: tuple[Peer, ...] = (
@@ -167,6 +166,11 @@ def binary(package: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=os.pathsep.join(_SBIN))
 
 
+def program(package: str) -> str:
+    """The Debian package's program: its path when found, else its bare name for PATH."""
+    return binary(package) or _BINARIES[package]
+
+
 def install_apt(packages: tuple[str, ...]) -> None:
     """apt-get install, with services kept from starting (a policy-rc.d, removed afterwards)."""
     missing = [p for p in packages if binary(p) is None]
@@ -215,8 +219,7 @@ def install_go(peer: Peer) -> None:
     if out.exists() and stamp.is_file() and stamp.read_text() == source.read_text():
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    go = binary("golang-go") or "go"
-    _run([go, "build", "-o", str(out), str(source)], env=go_env())
+    _run([program("golang-go"), "build", "-o", str(out), str(source)], env=go_env())
     stamp.write_text(source.read_text())
 
 
@@ -240,6 +243,12 @@ def _first_version(text: str) -> str:
     return found.group(1) if found else "?"
 
 
+# Label package of an apt/go peer → (Debian package, the argument that prints its version).
+_VERSION_ARGS = {"nginx": ("nginx-light", "-v"), "apache2": ("apache2", "-v"),
+                 "lighttpd": ("lighttpd", "-v"), "caddy": ("caddy", "version"),
+                 "go": ("golang-go", "version")}  # fmt: skip
+
+
 def versions(peer: Peer) -> dict[str, str]:
     """Display name → version of what is graded (the column label is built from these)."""
     out: dict[str, str] = {}
@@ -249,21 +258,12 @@ def versions(peer: Peer) -> dict[str, str]:
             out[display] = _run([str(venv_python(peer)), "-c", code]).strip()
         elif peer.kind == "npm":
             path = node_dir() / "node_modules" / package / "package.json"
-            import json
-
             out[display] = json.loads(path.read_text())["version"]
         elif peer.kind == "stdlib":
             out[display] = ".".join(map(str, sys.version_info[:3]))
-        elif package == "nginx":
-            out[display] = _first_version(_run([binary("nginx-light") or "nginx", "-v"]))
-        elif package == "apache2":
-            out[display] = _first_version(_run([binary("apache2") or "apache2", "-v"]))
-        elif package == "lighttpd":
-            out[display] = _first_version(_run([binary("lighttpd") or "lighttpd", "-v"]))
-        elif package == "caddy":
-            out[display] = _first_version(_run([binary("caddy") or "caddy", "version"]))
-        elif package == "go":
-            out[display] = _first_version(_run([binary("golang-go") or "go", "version"]))
+        elif package in _VERSION_ARGS:
+            debian, flag = _VERSION_ARGS[package]
+            out[display] = _first_version(_run([program(debian), flag]))
     return out
 
 
@@ -305,17 +305,17 @@ def command(peer: Peer, port: int, root: Path, tmp: Path) -> tuple[list[str], di
     config = tmp / peer.app.removesuffix(".in")
     config.write_text(_fill(peer.app, port, root, tmp))
     if peer.name == "nginx":
-        return [binary("nginx-light") or "nginx", "-p", str(tmp), "-e", str(tmp / "error.log"),
+        return [program("nginx-light"), "-p", str(tmp), "-e", str(tmp / "error.log"),
                 "-c", str(config)], env  # fmt: skip
     if peer.name == "apache":
-        return [binary("apache2") or "apache2", "-f", str(config), "-DFOREGROUND"], env
+        return [program("apache2"), "-f", str(config), "-DFOREGROUND"], env
     if peer.name == "lighttpd":
         # lighttpd opens its error log after dropping to www-data.
         shutil.chown(tmp, "www-data", "www-data")
-        return [binary("lighttpd") or "lighttpd", "-D", "-f", str(config)], env
+        return [program("lighttpd"), "-D", "-f", str(config)], env
     if peer.name == "caddy":
         env.update(XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"),
                    HOME=str(tmp))  # fmt: skip
-        return [binary("caddy") or "caddy", "run", "--config", str(config),
+        return [program("caddy"), "run", "--config", str(config),
                 "--adapter", "caddyfile"], env  # fmt: skip
     raise PeerUnavailable(f"no way to start {peer.name}")

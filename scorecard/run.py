@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ PROFILES = ("rfc", "strict", "media")
 FIXTURES = Path(os.environ.get("RANGE_CONFORMANCE_SCORECARD_FIXTURES")
                 or "/tmp/range-conformance-scorecard/fixtures")  # fmt: skip
 START_TIMEOUT = 40.0
+GRADE_TIMEOUT = 900.0  # seconds for one profile's run of the suite
 
 
 @dataclass
@@ -52,11 +54,17 @@ class Outcome:
 
 
 def fixtures() -> Path:
+    """Build the fixtures and make them reachable by every user (the servers' own included).
+
+    Each folder from FIXTURES up gains o+rx where it lacks it, stopping at the first that already
+    has it (and never touching /); no permission bit is removed.
+    """
     build_fixtures(FIXTURES)
     for path in (FIXTURES, *FIXTURES.parents):
-        if path == Path("/tmp") or path == path.parent:
+        mode = path.stat().st_mode
+        if mode & 0o005 == 0o005 or path == path.parent:  # never chmod /
             break
-        path.chmod(0o755)
+        path.chmod(stat.S_IMODE(mode) | 0o005)
     for child in FIXTURES.iterdir():
         child.chmod(0o644)
     return FIXTURES
@@ -124,11 +132,22 @@ def targets_file(peer: Peer, port: int, tmp: Path, root: Path) -> Path:
 def grade(targets: Path, profile: str, out: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "conformance", "--targets", str(targets), "--profile", profile,
            "--json", str(out), "-q"]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=GRADE_TIMEOUT,
+                              check=False)  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise PeerUnavailable(
+            f"range-conformance --profile {profile} took longer than {GRADE_TIMEOUT:.0f} s"
+        ) from exc
     if done.returncode not in (0, 1) or not out.is_file():
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
         raise PeerUnavailable(f"range-conformance exited {done.returncode}: {tail}")
-    report: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    try:
+        report: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
+        raise PeerUnavailable(
+            f"range-conformance --profile {profile} wrote unreadable JSON to {out.name}: {exc}"
+        ) from exc
     return report
 
 
@@ -182,18 +201,23 @@ def run_peer(peer: Peer, root: Path, profiles: tuple[str, ...], log: Any) -> Out
 
 
 def write_outcome(outcome: Outcome, out_dir: Path) -> None:
-    """reports/servers/NAME/{PROFILE.json, peer.json}; a skipped peer keeps its old reports."""
+    """reports/servers/NAME/{PROFILE.json, peer.json}; a skipped peer keeps its old reports.
+
+    Skipped means nothing is written, not even the profiles graded before the failure: a folder
+    holds one run's reports or stays as it was.
+    """
+    if outcome.skipped is not None:
+        return
     folder = out_dir / outcome.peer.name
     folder.mkdir(parents=True, exist_ok=True)
     for profile, report in outcome.reports.items():
         (folder / f"{profile}.json").write_text(dump(report), "utf-8")
-    if outcome.skipped is None:
-        meta = {
-            "name": outcome.peer.name,
-            "label": outcome.label,
-            "what": outcome.peer.title,
-            "versions": outcome.versions,
-            "roles": list(outcome.peer.roles),
-            "note": NO_RANGES if outcome.no_ranges else "",
-        }
-        (folder / "peer.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
+    meta = {
+        "name": outcome.peer.name,
+        "label": outcome.label,
+        "what": outcome.peer.title,
+        "versions": outcome.versions,
+        "roles": list(outcome.peer.roles),
+        "note": NO_RANGES if outcome.no_ranges else "",
+    }
+    (folder / "peer.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")

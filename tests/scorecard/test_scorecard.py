@@ -18,9 +18,13 @@ from pathlib import Path
 
 import pytest
 
+import scorecard.__main__ as cli
+from scorecard import peers, run
+from scorecard.audit import render
 from scorecard.normalise import normalise_record, normalise_report
+from scorecard.peers import BY_NAME, PeerUnavailable
 from scorecard.publish import publish
-from scorecard.run import PROFILES
+from scorecard.run import PROFILES, Outcome, grade, write_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "reports" / "servers"
@@ -113,3 +117,186 @@ def test_normaliser_blanks_what_varies() -> None:
     assert out["findings"][0]["message"] == "part 2 after --BOUNDARY at http://127.0.0.1:PORT/x"
     assert out["curl"] == "curl http://127.0.0.1:PORT/files/r1000.bin"
     assert normalise_record(out) == out
+
+
+def test_published_audit_is_what_the_reports_give() -> None:
+    rendered = render(PUBLISHED)
+    assert rendered == (PUBLISHED / "AUDIT.md").read_text("utf-8"), (
+        "reports/servers/AUDIT.md is stale: run `python -m scorecard.audit`"
+    )
+    assert "NOT AUDITED" not in rendered
+
+
+def test_a_skipped_peer_keeps_its_published_reports(tmp_path: Path) -> None:
+    folder = tmp_path / "werkzeug"
+    folder.mkdir()
+    before = {
+        "rfc.json": '{"old": "rfc"}\n',
+        "strict.json": '{"old": "strict"}\n',
+        "media.json": '{"old": "media"}\n',
+        "peer.json": '{"name": "werkzeug", "label": "Werkzeug 0.0"}\n',
+    }
+    for name, text in before.items():
+        (folder / name).write_text(text, "utf-8")
+    partial = json.loads((PUBLISHED / "werkzeug" / "rfc.json").read_text("utf-8"))
+    outcome = Outcome(
+        BY_NAME["werkzeug"],
+        label="Werkzeug 9.9",
+        skipped="cannot be started or graded: range-conformance exited 2: boom",
+        reports={"rfc": partial},  # rfc graded, then strict failed
+    )
+    write_outcome(outcome, tmp_path)
+    after = {path.name: path.read_text("utf-8") for path in folder.iterdir()}
+    assert after == before
+    write_outcome(Outcome(BY_NAME["aiohttp"], skipped="cannot be installed: offline"), tmp_path)
+    assert not (tmp_path / "aiohttp").exists()
+
+
+def test_a_graded_peer_writes_its_reports_and_meta(tmp_path: Path) -> None:
+    report = json.loads((PUBLISHED / "werkzeug" / "rfc.json").read_text("utf-8"))
+    outcome = Outcome(BY_NAME["werkzeug"], label="Werkzeug 9.9", reports={"rfc": report})
+    write_outcome(outcome, tmp_path)
+    assert sorted(p.name for p in (tmp_path / "werkzeug").iterdir()) == ["peer.json", "rfc.json"]
+    meta = json.loads((tmp_path / "werkzeug" / "peer.json").read_text("utf-8"))
+    assert meta["name"] == "werkzeug"
+    assert meta["label"] == "Werkzeug 9.9"
+
+
+def test_a_grading_run_that_times_out_makes_the_peer_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def too_slow(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        raise subprocess.TimeoutExpired(cmd, run.GRADE_TIMEOUT)
+
+    monkeypatch.setattr(run.subprocess, "run", too_slow)
+    with pytest.raises(PeerUnavailable, match=r"--profile strict took longer than 900 s"):
+        grade(tmp_path / "targets.yaml", "strict", tmp_path / "strict.json")
+
+
+def test_an_unreadable_report_makes_the_peer_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "rfc.json"
+
+    def truncated(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        out.write_text('{"results": [', "utf-8")
+        return subprocess.CompletedProcess(cmd, 1, "", "")
+
+    monkeypatch.setattr(run.subprocess, "run", truncated)
+    with pytest.raises(PeerUnavailable, match=r"--profile rfc wrote unreadable JSON to rfc.json"):
+        grade(tmp_path / "targets.yaml", "rfc", out)
+
+
+@pytest.mark.parametrize("value", ["", " , ,"])
+def test_an_empty_profile_list_is_a_usage_error(
+    value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_fixtures() -> Path:
+        raise AssertionError("fixtures built before the arguments were checked")
+
+    monkeypatch.setattr(cli, "fixtures", no_fixtures)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--only", "werkzeug", "--profiles", value, "--no-matrix"])
+    assert exit_info.value.code == 2
+    assert "--profiles: choose from rfc, strict, media" in capsys.readouterr().err
+
+
+def test_the_fixtures_are_built_once_for_every_peer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[Path] = []
+    served: list[tuple[str, Path]] = []
+    root = tmp_path / "fixtures"
+
+    def fake_fixtures() -> Path:
+        built.append(root)
+        return root
+
+    def fake_run_peer(peer: peers.Peer, where: Path, profiles: tuple[str, ...], log: object):
+        served.append((peer.name, where))
+        return Outcome(peer, skipped="cannot be installed: not in this test")
+
+    monkeypatch.setattr(cli, "fixtures", fake_fixtures)
+    monkeypatch.setattr(cli, "run_peer", fake_run_peer)
+    code = cli.main(["--only", "werkzeug,aiohttp", "--out", str(tmp_path / "out"), "--no-matrix"])
+    assert code == 3
+    assert built == [root]
+    assert served == [("werkzeug", root), ("aiohttp", root)]
+
+
+def test_fixtures_only_add_o_rx_up_to_the_first_open_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_ = tmp_path / "open"
+    mid = open_ / "mid"
+    target = mid / "fixtures"
+    target.mkdir(parents=True)
+    open_.chmod(0o755)  # already o+rx: the walk stops here
+    mid.chmod(0o771)  # o+x alone is not enough: gains o+r, keeps g+w
+    target.chmod(0o700)
+    outer_mode = tmp_path.stat().st_mode & 0o7777
+
+    def build(directory: Path) -> Path:
+        (directory / "r1000.bin").write_bytes(b"x")
+        (directory / "r1000.bin").chmod(0o600)
+        return directory
+
+    monkeypatch.setattr(run, "FIXTURES", target)
+    monkeypatch.setattr(run, "build_fixtures", build)
+    assert run.fixtures() == target
+    assert target.stat().st_mode & 0o7777 == 0o705
+    assert mid.stat().st_mode & 0o7777 == 0o775
+    assert open_.stat().st_mode & 0o7777 == 0o755
+    assert tmp_path.stat().st_mode & 0o7777 == outer_mode  # above the open folder: untouched
+    assert (target / "r1000.bin").stat().st_mode & 0o7777 == 0o644
+
+
+def test_fixtures_never_remove_a_permission_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = tmp_path / "closed"
+    sticky = closed / "sticky"
+    target = sticky / "fixtures"
+    target.mkdir(parents=True)
+    closed.chmod(0o700)  # above an open folder: not the scorecard's to change
+    sticky.chmod(0o1777)  # the old code set 0755 here, dropping the sticky bit and g+w/o+w
+    target.chmod(0o770)
+    monkeypatch.setattr(run, "FIXTURES", target)
+    monkeypatch.setattr(run, "build_fixtures", lambda directory: directory)
+    try:
+        run.fixtures()
+        assert target.stat().st_mode & 0o7777 == 0o775
+        assert sticky.stat().st_mode & 0o7777 == 0o1777
+        assert closed.stat().st_mode & 0o7777 == 0o700
+    finally:
+        closed.chmod(0o755)  # let pytest clean it up
+
+
+@pytest.mark.parametrize(
+    ("name", "argv"),
+    [
+        ("nginx", ["nginx", "-v"]),
+        ("apache", ["apache2", "-v"]),
+        ("lighttpd", ["lighttpd", "-v"]),
+        ("caddy", ["caddy", "version"]),
+        ("go", ["go", "version"]),
+    ],
+)
+@pytest.mark.parametrize("found", [False, True])
+def test_versions_of_debian_peers_ask_their_program(
+    name: str, argv: list[str], found: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[list[str]] = []
+
+    def fake_run(cmd: list[str], **kwargs: object) -> str:
+        ran.append(cmd)
+        return f"{cmd[0]} version: something/1.22.1 (built 2024)\n"
+
+    monkeypatch.setattr(peers, "_run", fake_run)
+    monkeypatch.setattr(
+        peers.shutil, "which", lambda n, path=None: f"/usr/sbin/{n}" if found else None
+    )
+    peer = BY_NAME[name]
+    expected = [f"/usr/sbin/{argv[0]}" if found else argv[0], argv[1]]
+    assert peers.versions(peer) == {peer.label_packages[0][0]: "1.22.1"}
+    assert ran == [expected]
