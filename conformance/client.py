@@ -31,9 +31,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
-import requests.adapters
 import urllib3
-import urllib3.connectionpool
 
 from . import __version__
 from .body_reader import CHUNK, BodyReader
@@ -44,7 +42,7 @@ from .transport_errors import (
     describe_error,
     show_octets,
 )
-from .watchdog import DeadlineAdapter, Watchdog, current
+from .watchdog import DeadlineAdapter, Watchdog
 
 USER_AGENT = f"range-conformance/{__version__}"
 IDEMPOTENT = ("GET", "HEAD", "OPTIONS")
@@ -68,10 +66,6 @@ class ClientSettings:
     def deadline(self) -> float:
         """Longest a whole exchange may take, so a trickling server cannot hang the run."""
         return self.connect_timeout + 3 * self.read_timeout
-
-
-class _BodyError(Exception):
-    """Reading a body failed; the message already names the fault."""
 
 
 class Client:
@@ -131,31 +125,14 @@ class Client:
         With `whole_or_nothing`, a body whose declared length exceeds `cap` is not read at all.
         The whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
-        exchange = self._watched(self.session, method, url, headers, body, cap, whole_or_nothing)
+        exchange = self._send(self.session, method, url, headers, body, cap, whole_or_nothing)
         if exchange.status is None and method in IDEMPOTENT and _maybe_stale(exchange.error):
             # A kept-alive connection the server closed just as the request went out looks like
             # this. RFC 9112 §9.3.1 lets a client retry an idempotent request once; a fresh
             # connection tells a race from a server that drops this request every time.
             with self._new_session() as fresh:
-                return self._watched(fresh, method, url, headers, body, cap, whole_or_nothing)
+                return self._send(fresh, method, url, headers, body, cap, whole_or_nothing)
         return exchange
-
-    def _watched(
-        self,
-        session: requests.Session,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        cap: int,
-        whole_or_nothing: bool,
-    ) -> Exchange:
-        with Watchdog(self.settings.deadline) as dog:
-            current.watchdog = dog
-            try:
-                return self._send(session, method, url, headers, body, cap, whole_or_nothing, dog)
-            finally:
-                current.watchdog = None
 
     def _send(
         self,
@@ -166,78 +143,82 @@ class Client:
         body: bytes,
         cap: int,
         whole_or_nothing: bool,
-        dog: Watchdog,
     ) -> Exchange:
-        merged = {**self.base_headers(), **dict(headers)}
-        sent = SentRequest(method, url, tuple(merged.items()), body=body)
-        started = time.monotonic()
-        try:
-            # Straight to the adapter: Session.send reads (and decodes) the body of a 3xx to
-            # prepare a redirect even with allow_redirects=False, which would hide its octets.
-            prepared = session.prepare_request(
-                requests.Request(method, url, headers=dict(headers), data=body or None)
-            )
-            settings = session.merge_environment_settings(
-                prepared.url, {}, True, session.verify, session.cert
-            )
-            with warnings.catch_warnings():
-                if self.settings.verify is False:  # --insecure: the user asked for it
-                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                response = session.get_adapter(prepared.url or url).send(
-                    prepared,
-                    stream=True,
-                    timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                    verify=settings["verify"] if settings["verify"] is not None else True,
-                    cert=settings["cert"],
-                    proxies=settings["proxies"],
+        with Watchdog(self.settings.deadline) as dog:  # the pools hand it each connection
+            merged = {**self.base_headers(), **dict(headers)}
+            sent = SentRequest(method, url, tuple(merged.items()), body=body)
+            started = time.monotonic()
+            try:
+                # Straight to the adapter: Session.send reads (and decodes) the body of a 3xx to
+                # prepare a redirect even with allow_redirects=False, which would hide its octets.
+                prepared = session.prepare_request(
+                    requests.Request(method, url, headers=dict(headers), data=body or None)
                 )
-        except requests.RequestException as error:
-            return Exchange(sent, error=self._head_error(error, url, dog), elapsed=_since(started))
-        if dog.fired:  # the head was cut off mid-field and happened to parse
-            response.close()
-            return Exchange(sent, error=self._head_error(None, url, dog), elapsed=_since(started))
-        prepared = response.request
-        if prepared is not None:
-            sent = SentRequest(
-                method,
-                url,
-                tuple(
-                    (k, v if isinstance(v, str) else v.decode("latin-1"))
-                    for k, v in prepared.headers.items()
-                ),
-                body=body,
+                settings = session.merge_environment_settings(
+                    prepared.url, {}, True, session.verify, session.cert
+                )
+                with warnings.catch_warnings():
+                    if self.settings.verify is False:  # --insecure: the user asked for it
+                        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                    response = session.get_adapter(prepared.url or url).send(
+                        prepared,
+                        stream=True,
+                        timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                        verify=settings["verify"] if settings["verify"] is not None else True,
+                        cert=settings["cert"],
+                        proxies=settings["proxies"],
+                    )
+            except requests.RequestException as error:
+                return Exchange(
+                    sent, error=self._head_error(error, url, dog), elapsed=_since(started)
+                )
+            if dog.fired:  # the head was cut off mid-field and happened to parse
+                response.close()
+                return Exchange(
+                    sent, error=self._head_error(None, url, dog), elapsed=_since(started)
+                )
+            prepared = response.request
+            if prepared is not None:
+                sent = SentRequest(
+                    method,
+                    url,
+                    tuple(
+                        (k, v if isinstance(v, str) else v.decode("latin-1"))
+                        for k, v in prepared.headers.items()
+                    ),
+                    body=body,
+                )
+            declared = _length(response.headers.get("Content-Length"))
+            if whole_or_nothing and declared is not None and declared > cap:
+                cap = 0
+            read = BodyReader(response.raw, cap, method == "HEAD")
+            problem: str | None = None
+            try:
+                read.run()
+            except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as error:
+                problem = self._body_error(error, read.size, declared, url, dog)
+            if problem is None and dog.fired:
+                problem = self._body_error(None, read.size, declared, url, dog)
+            if problem is not None or read.capped or read.follows:
+                response.close()  # leftover octets must not reach the next case
+            else:
+                response.raw.release_conn()
+            if problem is None and read.stray.strip(b"\r\n"):
+                problem = (
+                    f"{url} sent octets after the {declared} its Content-Length announced, on "
+                    f"a kept-alive connection: {show_octets(read.stray)}; the connection was "
+                    "dropped so they cannot be taken for the next answer"
+                )
+            return Exchange(
+                sent,
+                status=response.status_code,
+                reason=response.reason or "",
+                headers=tuple(response.raw.headers.items()),
+                body=read.data,
+                body_capped=read.capped,
+                elapsed=_since(started),
+                error=problem,
             )
-        declared = _length(response.headers.get("Content-Length"))
-        if whole_or_nothing and declared is not None and declared > cap:
-            cap = 0
-        read = BodyReader(response.raw, cap, method == "HEAD")
-        problem: str | None = None
-        try:
-            read.run()
-        except (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException) as error:
-            problem = self._body_error(error, read.size, declared, url, dog)
-        if problem is None and dog.fired:
-            problem = self._body_error(None, read.size, declared, url, dog)
-        if problem is not None or read.capped or read.follows:
-            response.close()  # leftover octets must not reach the next case
-        else:
-            response.raw.release_conn()
-        if problem is None and read.stray.strip(b"\r\n"):
-            problem = (
-                f"{url} sent octets after the {declared} its Content-Length announced, on a "
-                f"kept-alive connection: {show_octets(read.stray)}; the connection was dropped so "
-                "they cannot be taken for the next answer"
-            )
-        return Exchange(
-            sent,
-            status=response.status_code,
-            reason=response.reason or "",
-            headers=tuple(response.raw.headers.items()),
-            body=read.data,
-            body_capped=read.capped,
-            elapsed=_since(started),
-            error=problem,
-        )
 
     def _head_error(self, error: BaseException | None, url: str, dog: Watchdog) -> str:
         if dog.fired:
@@ -295,20 +276,19 @@ class Client:
             method, url, tuple(_split_line(line) for line in lines), raw=True, body=body
         )
         started = time.monotonic()
-        try:
-            sock = self._open_socket(parts.scheme, host, port, proxy)
-        except OSError as error:
-            return Exchange(
-                sent, error=describe_error(error, url, self.settings), elapsed=_since(started)
-            )
         response: http.client.HTTPResponse | None = None
         size = 0
         with Watchdog(self.settings.deadline) as dog:
-            dog.watch(sock)
+            try:
+                sock = self._open_socket(parts.scheme, host, port, proxy, dog)
+            except (OSError, http.client.HTTPException) as error:
+                problem = self._head_error(error, url, dog)
+                return Exchange(sent, error=problem, elapsed=_since(started))
             try:
                 sock.settimeout(self.settings.read_timeout)
                 if parts.scheme == "https":
                     sock = self._tls_context().wrap_socket(sock, server_hostname=host)
+                    dog.watch(sock)  # the wrapped socket took over the descriptor watched so far
                 sock.sendall(head.encode("latin-1") + body)
                 response = http.client.HTTPResponse(sock, method=method)
                 response.begin()
@@ -321,12 +301,12 @@ class Client:
                 buffer = io.BytesIO()
                 while size <= cap:
                     chunk = response.read(min(CHUNK, cap + 1 - size))
+                    buffer.write(chunk)  # counted even when the deadline cut the read short
+                    size += len(chunk)
                     if dog.fired:
                         raise TimeoutError("deadline")
                     if not chunk:
                         break
-                    buffer.write(chunk)
-                    size += len(chunk)
                 capped = size > cap
                 declared = _length(response.getheader("Content-Length"))
                 if not capped and response.length and declared is not None:
@@ -406,22 +386,31 @@ class Client:
             return None
         return urllib.request.getproxies().get(urlsplit(url).scheme)
 
-    def _open_socket(self, scheme: str, host: str, port: int, proxy: str | None) -> socket.socket:
-        """A connection to the origin, or through the proxy (CONNECT tunnel for https)."""
+    def _open_socket(
+        self, scheme: str, host: str, port: int, proxy: str | None, dog: Watchdog
+    ) -> socket.socket:
+        """A connection to the origin, or through the proxy (CONNECT tunnel for https), watched
+        by `dog` from the moment it exists."""
         timeout = self.settings.connect_timeout
         if proxy is None:
-            return socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=timeout)
+            dog.watch(sock)
+            return sock
         via = urlsplit(proxy if "://" in proxy else "http://" + proxy)
         sock = socket.create_connection((via.hostname or "", via.port or 8080), timeout=timeout)
+        dog.watch(sock)
         if scheme == "https":
-            sock.settimeout(self.settings.read_timeout)
-            sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
-                         .encode("latin-1"))  # fmt: skip
-            answer = http.client.HTTPResponse(sock, method="CONNECT")
-            answer.begin()
-            if answer.status != 200:
+            try:
+                sock.settimeout(self.settings.read_timeout)
+                sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n"
+                             .encode("latin-1"))  # fmt: skip
+                answer = http.client.HTTPResponse(sock, method="CONNECT")
+                answer.begin()
+                if answer.status != 200:
+                    raise ConnectionError(f"proxy {proxy} refused CONNECT: {answer.status}")
+            except BaseException:
                 sock.close()
-                raise ConnectionError(f"proxy {proxy} refused CONNECT: {answer.status}")
+                raise
         return sock
 
     def _tls_context(self) -> ssl.SSLContext:

@@ -29,15 +29,27 @@ class Watchdog:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._connections: list[Any] = []  # urllib3 connections: their socket may come later
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
+        self._closed = False  # the exchange is over: a late timer must not shut anything
+        self._outer: Watchdog | None = None
+        self._timer = self._arm()
+
+    def _arm(self) -> threading.Timer:
+        timer = threading.Timer(self.seconds, self._fire)
+        timer.daemon = True
+        return timer
 
     def __enter__(self) -> Watchdog:
+        """Start the clock, and be the watchdog the session's pools hand connections to."""
+        self._outer = _current_watchdog()
+        current.watchdog = self
         self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            self._timer.cancel()
+        current.watchdog = self._outer
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
@@ -53,6 +65,8 @@ class Watchdog:
 
     def _fire(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self.fired = True
             for sock in [*self._sockets, *(getattr(c, "sock", None) for c in self._connections)]:
                 _shut(sock)
@@ -67,12 +81,10 @@ class RateWatchdog(Watchdog):
     """
 
     def __init__(self, window: float, min_octets: int) -> None:
-        super().__init__(window)
         self.min_octets = min_octets
         self.received = 0
         self._checked = 0  # `received` at the last check
-        self._closed = False
-        self._timer = self._arm()
+        super().__init__(window)
 
     def _arm(self) -> threading.Timer:
         timer = threading.Timer(self.seconds, self._check)
@@ -92,12 +104,7 @@ class RateWatchdog(Watchdog):
                 self._timer = self._arm()
                 self._timer.start()
                 return
-        self._fire()
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._closed = True
-            self._timer.cancel()
+        self._fire()  # does nothing if the transfer ended meanwhile
 
 
 def _shut(sock: socket.socket | None) -> None:

@@ -4,8 +4,12 @@ HEAD leftovers, and transport failures turned into messages instead of exception
 from __future__ import annotations
 
 import socket
+import ssl
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +152,46 @@ def test_a_server_that_always_drops_the_request_is_still_an_error() -> None:
     assert "closed the connection without answering" in (exchange.error or "")
     assert len(server.requests) == 3  # GET twice (one retry), POST once: not idempotent
     assert posted.error is not None
+
+
+def test_the_raw_path_deadline_holds_over_tls(tmp_path: Path) -> None:
+    """Wrapping the socket in TLS hands its descriptor to a new object: the watchdog must
+    watch that one, or a server trickling the body one octet at a time is never cut off."""
+    trustme = pytest.importorskip("trustme", reason="pip install trustme (dev extra)")
+    authority = trustme.CA()
+    ca_pem = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_pem))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:  # one octet every 0.25 s, for at most 25 s
+        connection, _ = listener.accept()
+        with context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            for _ in range(100):
+                if stop.wait(0.25):
+                    return
+                try:
+                    tls.sendall(b"x")
+                except OSError:
+                    return
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    settings = ClientSettings(connect_timeout=0.5, read_timeout=1.0, verify=str(ca_pem))
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    started = time.monotonic()
+    try:
+        with Client(settings) as client:
+            exchange = client.send_raw("GET", url, ["Range: bytes=0-999"], cap=10_000)
+    finally:
+        stop.set()
+        server.join(timeout=5)
+        listener.close()
+    assert time.monotonic() - started < settings.deadline + 1.5
+    assert exchange.error is not None
+    assert f"still sending the body after {settings.deadline:g} s" in exchange.error
+    assert "(0 octets" not in exchange.error  # what arrived before the cut is counted
