@@ -26,7 +26,7 @@ from .loader import bundled_cases_dir, load_cases
 from .model import Case, Grade, Result, short_cite
 from .options import Settings, add_cli_options, resolve
 from .render import render_failure
-from .reports import build_json_report, counts, write_reports
+from .reports import build_json_report, counts, is_conformant, write_reports
 from .runner import run_case
 from .selection import SelectionError, select
 from .target import Target, check_url
@@ -169,6 +169,8 @@ def _run(
         f"{settings.profile}, target {where}"
     )
     results: list[Result] = []
+    if cases:  # the first case also learns the target: a long wait deserves its live line
+        console.started(cases[0], 0, len(cases))
     for number, result in enumerate(run_all(cases, target, settings.profile, workers)):
         results.append(result)
         console.finished(result)
@@ -188,7 +190,7 @@ def _run(
         )  # fmt: skip
         for kind, path in write_reports(report, settings.reports).items():
             console.say(f"{kind} report: {path}")
-    return EXIT_NONCONFORMANT if failed(results, settings.fail_on) else EXIT_OK
+    return EXIT_OK if is_conformant(counts(results), settings.fail_on) else EXIT_NONCONFORMANT
 
 
 def run_all(cases: list[Case], target: Target, profile: str, workers: int) -> Iterator[Result]:
@@ -203,13 +205,8 @@ def run_all(cases: list[Case], target: Target, profile: str, workers: int) -> It
         yield from pool.map(lambda case: run_case(case, target, profile=profile), cases)
 
 
-def failed(results: Sequence[Result], fail_on: str) -> bool:
-    bad = {Grade.FAIL, Grade.ERROR} | ({Grade.WARN} if fail_on == "warn" else set())
-    return any(result.verdict.grade in bad for result in results)
-
-
 def verdict_line(results: Sequence[Result], duration: float, fail_on: str = "fail") -> str:
     tally = counts(results)
     line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
-    verdict = "NOT conformant" if failed(results, fail_on) else "conformant"
+    verdict = "conformant" if is_conformant(tally, fail_on) else "NOT conformant"
     return f"{verdict}: {line} in {duration:.2f} s"

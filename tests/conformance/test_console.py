@@ -60,6 +60,7 @@ def test_a_terminal_gets_colour_and_a_progress_line(argv: list[str]) -> None:
     assert progress
     assert all(len(line) <= 100 for line in progress)
     assert any(line.startswith("[5/6]") and "TST-06" in line for line in progress)
+    assert progress[0].startswith("[0/6]")  # the first case, while the target is learned
 
 
 def test_no_color_means_no_colour_even_on_a_terminal(
