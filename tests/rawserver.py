@@ -66,6 +66,12 @@ class Connection:
         while sent < limit and self.send(block):
             sent += len(block)
 
+    def trickle(self, octet: bytes, interval: float, count: int) -> None:
+        """`count` times: wait `interval`, send `octet`; stops early when a wait or a send fails."""
+        for _ in range(count):
+            if not self.wait(interval) or not self.send(octet):
+                return
+
     def reset(self) -> None:
         """Close with an RST instead of a FIN (SO_LINGER with a zero timeout)."""
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -132,6 +138,12 @@ class RawServer:
         finally:
             with suppress(OSError):
                 sock.close()
+
+
+def closed_port() -> int:
+    """A loopback port where nothing listens: the OS chose it and it was released at once."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -8,12 +8,11 @@ a while, and the option under test does not depend on which cases are loaded.
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import socket
 import ssl
-import threading
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -27,9 +26,10 @@ from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.model import Case
 from reference_server import create_app, serve_in_thread
-from tests.conformance.test_reports import write_mixed_cases
+from tests.conformance.test_reports import mixed_argv, write_mixed_cases
 from tests.conftest import role_urls
 from tests.mutants.mutants import MinusZeroIsWhole, SliceFromFirstPlusOne
+from tests.rawserver import Connection, RawServer, closed_port
 
 CASES = bundled_cases_dir()
 BASELINE = CASES / "baseline.range.yaml"
@@ -52,11 +52,6 @@ def outcomes(out: str) -> dict[str, str]:
 
 def listed(out: str) -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
-
-
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
 
 
 class Recorder:
@@ -86,53 +81,19 @@ def recorded(fixtures_dir: Path) -> Iterator[tuple[str, Recorder]]:
 
 @contextmanager
 def canned(answer: Callable[[bytes], bytes | None]) -> Iterator[tuple[int, list[bytes]]]:
-    """A raw TCP server, one thread per connection: records each request head and sends
-    `answer(head)`, or holds the connection open without a word when that is None."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-    heads: list[bytes] = []
-    stop = threading.Event()
-    workers: list[threading.Thread] = []
+    """A RawServer that records each request head and sends `answer(head)` then closes, or holds
+    the connection open without a word (until it stops) when that is None: (port, heads)."""
 
-    def handle(conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            try:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-            except OSError:
-                return
-            heads.append(data)
-            reply = answer(data)
-            if reply is None:
-                stop.wait(10)
-            else:
-                conn.sendall(reply)
+    def handler(conn: Connection, head: bytes) -> bool:
+        reply = answer(head)
+        if reply is None:
+            conn.wait(10)
+        else:
+            conn.send(reply)
+        return False
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            worker = threading.Thread(target=handle, args=(conn,), daemon=True)
-            workers.append(worker)
-            worker.start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], heads
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        for worker in workers:
-            worker.join(timeout=5)
-        listener.close()
+    with RawServer(handler) as server:
+        yield server.port, server.requests
 
 
 def plain_200(head: bytes) -> bytes:
@@ -198,9 +159,7 @@ def test_oracle_file_that_matches_passes(reference_base_url: str, fixtures_dir: 
     assert set(outcomes(out).values()) == {"pass"}
 
 
-def test_oracle_file_shows_slices_a_server_takes_from_the_wrong_place(
-    fixtures_dir: Path, tmp_path: Path
-) -> None:
+def test_oracle_file_shows_slices_a_server_takes_from_the_wrong_place(fixtures_dir: Path) -> None:
     """The server's 200 is right, its 206 slices start one octet late: the local copy says so."""
     broken = SliceFromFirstPlusOne(create_app(fixtures_dir))
     with serve_in_thread(broken) as base:  # type: ignore[arg-type]
@@ -222,15 +181,11 @@ def test_oracle_file_shows_slices_a_server_takes_from_the_wrong_place(
 
 
 def assert_oracle_disagrees(out: str, case_id: str, oracle: Path) -> None:
-    """A local copy that differs from what the server sends is never a pass: either the body
-    check fails, or the copy is refused up front (error naming it)."""
-    outcome = outcomes(out)[case_id]
-    assert outcome in ("fail", "error"), out
-    if outcome == "fail":
-        assert "FAIL  body" in out
-        assert "content differs from the representation's octets" in out
-    else:
-        assert str(oracle) in out
+    """A local copy that differs from the server's 200 is refused up front: never a pass, but an
+    error naming the copy."""
+    assert outcomes(out)[case_id] == "error", out
+    assert f"--oracle-file {oracle} differs from the 200 that http://127.0.0.1:" in out
+    assert "is it the same version?" in out
 
 
 def test_oracle_file_that_differs_is_never_a_pass(
@@ -319,6 +274,7 @@ def test_targets_file_drives_a_run(
     wrong.write_bytes(bytes([wrong.read_bytes()[0] ^ 1]))
     code, out = run("--targets", str(targets), *selection)
     assert code == 1
+    assert outcomes(out) == {"SGL-25": "error", "MED-03": "pass"}
     assert_oracle_disagrees(out, "SGL-25", wrong)
 
 
@@ -330,12 +286,12 @@ def test_a_missing_oracle_file_is_a_usage_error(
     code, out = run(
         main_url, "--cases", str(SINGLE), "--id", "SGL-04", "--oracle-file", str(missing)
     )
-    assert "internal error" not in out
-    if code == 2:
-        assert str(missing) in capsys.readouterr().err
-    else:
-        assert outcomes(out) == {"SGL-04": "error"}
-        assert str(missing) in out
+    assert code == 2
+    assert out == ""
+    err = capsys.readouterr().err
+    assert f"range-conformance: --oracle-file {missing} (for main) is not a readable file" in err
+    assert "internal error" not in err
+    assert "Traceback" not in err
 
 
 # --- headers, user agent ----------------------------------------------------------------------
@@ -695,14 +651,7 @@ def test_fail_on_warn(tmp_path: Path, reference_base_url: str) -> None:
 def test_quiet_prints_only_problems_and_the_summary(
     tmp_path: Path, reference_base_url: str
 ) -> None:
-    one = f"http://127.0.0.1:{closed_port()}/one"
-    argv = (
-        role_urls(reference_base_url)["main"],
-        "--cases",
-        str(write_mixed_cases(tmp_path)),
-        "--resource",
-        f"one={one}",
-    )
+    argv = mixed_argv(reference_base_url, tmp_path)
     loud = run(*argv)[1]
     code, quiet = run(*argv, "-q")
     assert code == 1
@@ -760,58 +709,54 @@ def test_exit_codes_0_1_2(reference_base_url: str, fixtures_dir: Path) -> None:
 # --- --target-app -----------------------------------------------------------------------------
 
 
-def write_app_module(directory: Path, name: str, fixtures_dir: Path) -> str:
-    (directory / f"{name}.py").write_text(
+@pytest.fixture
+def app_module(
+    tmp_path: Path,
+    fixtures_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[str]:
+    """An importable module serving the reference app: `app`, a factory `make()` and a
+    `NOT_AN_APP`. Its name is this test's own, and it leaves sys.modules afterwards, so no test
+    imports another's module."""
+    name = "rc_target_app_" + re.sub(r"\W+", "_", request.node.name).strip("_")
+    (tmp_path / f"{name}.py").write_text(
         "from pathlib import Path\n\n"
         "from reference_server import create_app\n\n"
-        f"app = create_app(Path({str(fixtures_dir)!r}))\n\n\n"
+        f"app = create_app(Path({str(fixtures_dir)!r}))\n"
+        "NOT_AN_APP = 42\n\n\n"
         "def make():\n"
         "    return app\n",
         "utf-8",
     )
-    return name
-
-
-def test_target_app_serves_the_module_and_resolves_paths(
-    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
     monkeypatch.syspath_prepend(str(tmp_path))
-    module = write_app_module(tmp_path, "rc_target_app_a", fixtures_dir)
-    code, out = run(
-        "--target-app",
-        f"{module}:app",
-        "/files/r1000.bin",
-        "--cases",
-        str(SINGLE),
-        "--id",
-        "SGL-04",
-        "--id",
-        "SGL-25",
-        "--resource",
-        "one=/files/one.bin",
-    )
+    yield name
+    sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "selection", "expected"),
+    [
+        pytest.param(
+            "app",
+            ("--cases", str(SINGLE), "--id", "SGL-04", "--id", "SGL-25")
+            + ("--resource", "one=/files/one.bin"),  # a path, resolved against the app's URL
+            {"SGL-04": "pass", "SGL-25": "pass"},
+            id="app",
+        ),
+        pytest.param(
+            "make()", ("--cases", str(BASELINE), "--id", "BAS-01"), {"BAS-01": "pass"}, id="factory"
+        ),
+    ],
+)
+def test_target_app_serves_the_module_and_resolves_paths(
+    app_module: str, attribute: str, selection: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    code, out = run("--target-app", f"{app_module}:{attribute}", "/files/r1000.bin", *selection)
     assert code == 0, out
-    assert outcomes(out) == {"SGL-04": "pass", "SGL-25": "pass"}
+    assert outcomes(out) == expected
     assert re.search(r"target http://127\.0\.0\.1:\d+/files/r1000\.bin", out)
     assert "bundled reference server" not in out
-
-
-def test_target_app_factory(
-    tmp_path: Path, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = write_app_module(tmp_path, "rc_target_app_b", fixtures_dir)
-    code, out = run(
-        "--target-app",
-        f"{module}:make()",
-        "/files/r1000.bin",
-        "--cases",
-        str(BASELINE),
-        "--id",
-        "BAS-01",
-    )
-    assert code == 0, out
-    assert outcomes(out) == {"BAS-01": "pass"}
 
 
 @pytest.mark.parametrize(
@@ -824,20 +769,11 @@ def test_target_app_factory(
     ],
 )
 def test_target_app_errors_exit_2(
-    tmp_path: Path,
-    fixtures_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    spec: str,
-    message: str,
+    app_module: str, capsys: pytest.CaptureFixture[str], spec: str, message: str
 ) -> None:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    module = write_app_module(tmp_path, "rc_target_app_c", fixtures_dir)
-    with (tmp_path / f"{module}.py").open("a") as handle:
-        handle.write("\nNOT_AN_APP = 42\n")
     code, _ = run(
         "--target-app",
-        spec.format(module=module),
+        spec.format(module=app_module),
         "/files/r1000.bin",
         "--cases",
         str(BASELINE),
@@ -848,20 +784,10 @@ def test_target_app_errors_exit_2(
     assert message in capsys.readouterr().err
 
 
-def test_no_env_proxy_leaks_into_the_tests() -> None:
-    assert not {k for k in os.environ if k.lower() in ("http_proxy", "https_proxy", "all_proxy")}
-
-
 def test_workers_give_the_same_results_in_the_same_order(
     tmp_path: Path, reference_base_url: str
 ) -> None:
-    argv = (
-        role_urls(reference_base_url)["main"],
-        "--cases",
-        str(write_mixed_cases(tmp_path)),
-        "--resource",
-        f"one=http://127.0.0.1:{closed_port()}/one",
-    )
+    argv = mixed_argv(reference_base_url, tmp_path)
     code_1, one_by_one = run(*argv, "--json", str(tmp_path / "a.json"))
     code_4, parallel = run(*argv, "-j", "4", "--json", str(tmp_path / "b.json"))
     assert code_1 == code_4 == 1

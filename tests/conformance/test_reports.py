@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.reports import build_json_report, write_reports
 from tests.conftest import role_urls
-from tests.rawserver import Connection, serving
+from tests.rawserver import Connection, closed_port, serving
 
 BASELINE = bundled_cases_dir() / "baseline.range.yaml"
 
@@ -108,13 +107,9 @@ def write_mixed_cases(directory: Path) -> Path:
     return path
 
 
-def closed_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
-def mixed_argv(base_url: str, cases: Path) -> list[str]:
-    """A command line that gives every outcome once."""
+def mixed_argv(base_url: str, directory: Path) -> list[str]:
+    """A command line that gives every outcome once: writes the mixed case file in `directory`."""
+    cases = write_mixed_cases(directory)
     one = f"http://127.0.0.1:{closed_port()}/one.bin"
     return [role_urls(base_url)["main"], "--cases", str(cases), "--resource", f"one={one}"]
 
@@ -164,9 +159,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, reference_base_url: str) -> 
     """One run giving every outcome once, with every report written by --report-dir."""
     tmp = tmp_path_factory.mktemp("mixed")
     directory = tmp / "reports" / "nested"  # not there yet: the writers create it
-    code, out = run(
-        *mixed_argv(reference_base_url, write_mixed_cases(tmp)), "--report-dir", str(directory)
-    )
+    code, out = run(*mixed_argv(reference_base_url, tmp), "--report-dir", str(directory))
     return Run(code, out, directory)
 
 
@@ -382,7 +375,7 @@ def test_markdown_verdict_table_and_details(mixed: Run) -> None:
 def test_markdown_of_a_clean_run_is_conformant(tmp_path: Path, reference_base_url: str) -> None:
     path = tmp_path / "r.md"
     code, _ = run(
-        *mixed_argv(reference_base_url, write_mixed_cases(tmp_path)),
+        *mixed_argv(reference_base_url, tmp_path),
         "--id",
         "TST-01",
         "--id",
@@ -401,7 +394,7 @@ def test_markdown_of_a_clean_run_is_conformant(tmp_path: Path, reference_base_ur
 def test_markdown_verdict_follows_fail_on_warn(tmp_path: Path, reference_base_url: str) -> None:
     path = tmp_path / "r.md"
     code, out = run(
-        *mixed_argv(reference_base_url, write_mixed_cases(tmp_path)),
+        *mixed_argv(reference_base_url, tmp_path),
         "--id",
         "TST-03",
         "--fail-on",
@@ -434,10 +427,9 @@ def test_html_report_is_one_self_contained_page(mixed: Run) -> None:
 def test_each_report_option_writes_only_its_report(
     tmp_path: Path, reference_base_url: str, option: str, name: str
 ) -> None:
-    cases = write_mixed_cases(tmp_path)
     out_dir = tmp_path / "out"
     code, out = run(
-        *mixed_argv(reference_base_url, cases), "--id", "TST-0[1-3]", option, str(out_dir / name)
+        *mixed_argv(reference_base_url, tmp_path), "--id", "TST-0[1-3]", option, str(out_dir / name)
     )
     assert code == 0
     assert [p.name for p in out_dir.iterdir()] == [name]
@@ -457,8 +449,7 @@ def test_each_report_option_writes_only_its_report(
 
 
 def test_no_report_option_writes_nothing(tmp_path: Path, reference_base_url: str) -> None:
-    cases = write_mixed_cases(tmp_path)
-    code, out = run(*mixed_argv(reference_base_url, cases), "--id", "TST-01")
+    code, out = run(*mixed_argv(reference_base_url, tmp_path), "--id", "TST-01")
     assert code == 0
     assert "report:" not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.range.yaml"]

@@ -1,8 +1,8 @@
 """Misbehaving HTTP servers for the hostile-target tests: raw sockets, one thread per connection.
 
 Every server listens on 127.0.0.1 at a port the OS chooses, is started and stopped by the test
-(`with HostileServer(handler) as url: ...`), and every loop in it is bounded: by a count, by the
-octets it may send, and by the server's stop event, so a test that fails cannot leave a thread
+(`with HostileServer(handler) as server: ...`), and every loop in it is bounded: by a count, by
+the octets it may send, and by the server's stop event, so a test that fails cannot leave a thread
 spinning. A handler gets the connection and the request head it just read and returns True to read
 another request on the same connection (keep-alive) or False to close it.
 """
@@ -12,10 +12,8 @@ from __future__ import annotations
 import email.utils
 import re
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from tests.rawserver import MAX_HEAD, Connection, Handler, RawServer
+from tests.rawserver import MAX_HEAD, Connection, Handler, RawServer, closed_port
 
 BODY = bytes(range(250)) * 4  # the 1000-octet representation every good answer serves
 BIG_BODY = bytes(range(256)) * (4 * 4096)  # 4 MiB, so the runner reads up to 16 MiB per answer
@@ -109,9 +107,7 @@ def faulty(fault: Handler, *, on_range_only: bool) -> Handler:
 
 def refused_url() -> str:
     """A loopback URL where nothing listens: the port was just chosen by the OS and released."""
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/r"
+    return f"http://127.0.0.1:{closed_port()}/r"
 
 
 def never_answers(conn: Connection, head: bytes) -> bool:
@@ -124,11 +120,8 @@ def trickle_headers(interval: float = 1.0, limit: int = 120) -> Handler:
     """A status line, then one octet of an endless header field every `interval` seconds."""
 
     def handler(conn: Connection, head: bytes) -> bool:
-        if not conn.send(b"HTTP/1.1 200 OK\r\nX-Trickle: "):
-            return False
-        for _ in range(limit):
-            if not conn.wait(interval) or not conn.send(b"a"):
-                return False
+        if conn.send(b"HTTP/1.1 200 OK\r\nX-Trickle: "):
+            conn.trickle(b"a", interval, limit)
         return False
 
     return handler
@@ -140,11 +133,8 @@ def trickle_body(fast: int, interval: float, limit: int) -> Handler:
 
     def handler(conn: Connection, head: bytes) -> bool:
         fields: list[tuple[str, str | int]] = [("Content-Length", fast + limit * 1000)]
-        if not conn.send(head_bytes("200 OK", fields) + bytes(fast)):
-            return False
-        for _ in range(limit):
-            if not conn.wait(interval) or not conn.send(b"\0"):
-                return False
+        if conn.send(head_bytes("200 OK", fields) + bytes(fast)):
+            conn.trickle(b"\0", interval, limit)
         return False
 
     return handler
@@ -297,9 +287,3 @@ def reset_mid_body(conn: Connection, head: bytes) -> bool:
     conn.wait(0.05)  # let the octets leave before the RST discards what is still queued
     conn.reset()
     return False
-
-
-@contextmanager
-def serving(handler: Handler) -> Iterator[str]:
-    with RawServer(handler) as server:
-        yield server.url
