@@ -11,10 +11,11 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from .errors import TargetError
+from .options import Settings, rooted
 
 WSGIApp = Callable[..., Any]
 
@@ -68,3 +69,12 @@ def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1", ssl_context: Any = None) -
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def serve_target_app(settings: Settings, stack: ExitStack) -> Settings:
+    """With --target-app, serve that app in-process until `stack` closes, and put the settings'
+    path-only URLs under it; otherwise the settings as they are."""
+    if not settings.target_app:
+        return settings
+    base_url = stack.enter_context(serve_wsgi(load_wsgi_app(settings.target_app)))
+    return rooted(settings, base_url)

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             )
         return EXIT_OK
     try:
-        with _target(vars(args), settings) as (target, bundled):
+        with _target(settings) as (target, bundled):
             console = Console(stream, quiet=args.quiet)
             return _run(cases, target, settings, console, bundled, max(1, args.workers))
     except TargetError as error:
@@ -130,14 +130,13 @@ def _explain(cases: list[Case], wanted: str, stream: TextIO) -> int:
 
 
 @contextlib.contextmanager
-def _target(values: dict[str, object], settings: Settings) -> Iterator[tuple[Target, bool]]:
+def _target(settings: Settings) -> Iterator[tuple[Target, bool]]:
     """The user's URL, their WSGI app served in-process, or the bundled reference server."""
     with Client(settings.client) as client, contextlib.ExitStack() as stack:
         if settings.target_app:
-            from .app_server import load_wsgi_app, serve_wsgi
+            from .app_server import serve_target_app
 
-            base_url = stack.enter_context(serve_wsgi(load_wsgi_app(settings.target_app)))
-            settings = resolve({**values, "app_base_url": base_url}, settings.urls.get("main"))
+            settings = serve_target_app(settings, stack)
         urls, oracle = dict(settings.urls), dict(settings.oracle_files)
         bundled = "main" not in urls
         if bundled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,10 +179,6 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         proxy=pick("proxy"),
         proxy_from_env=bool(pick("proxy_from_env", False)),
     )
-    if pick("target_app"):
-        base = str(values.get("app_base_url") or "")
-        urls = {role: url if url.startswith(("http://", "https://")) else
-                base + "/" + url.lstrip("/") for role, url in urls.items()}  # fmt: skip
     reports: dict[str, Path] = {}
     if pick("report_dir"):
         directory = Path(pick("report_dir"))
@@ -252,11 +248,18 @@ def load_target_file(path: Path) -> dict[str, Any]:
         *values.get("header", []),
         *(f"{name}: {value}" for name, value in (data.get("headers") or {}).items()),
     ]
-    values["oracle_file"] = [
-        os.path.join(base, str(item)) if "=" not in str(item) else str(item)
-        for item in values.get("oracle_file", [])
-    ] + [f"{role}={os.path.join(base, p)}" for role, p in (data.get("oracle_files") or {}).items()]
+    values["oracle_file"] = [_beside(base, str(item)) for item in values.get("oracle_file", [])] + [
+        f"{role}={os.path.join(base, p)}" for role, p in (data.get("oracle_files") or {}).items()
+    ]
     return values
+
+
+def _beside(base: Path, item: str) -> str:
+    """An `[ROLE=]PATH` from a target file, its path taken relative to the file's folder."""
+    role, equals, path = item.partition("=")
+    if equals and role in ROLES:
+        return f"{role}={os.path.join(base, path)}"
+    return os.path.join(base, item)
 
 
 def _pairs(items: Sequence[str], option: str, default_role: str | None) -> dict[str, str]:
@@ -278,3 +281,12 @@ def _header(text: str) -> tuple[str, str]:
     if not colon or not name.strip():
         raise TargetError(f"header {text!r}: write headers as 'Name: value'")
     return name.strip(), value.strip()
+
+
+def rooted(settings: Settings, base_url: str) -> Settings:
+    """The settings with every URL that is only a path put under `base_url` (--target-app)."""
+    urls = {
+        role: url if url.startswith(("http://", "https://")) else f"{base_url}/{url.lstrip('/')}"
+        for role, url in settings.urls.items()
+    }
+    return replace(settings, urls=urls)

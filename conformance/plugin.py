@@ -89,24 +89,24 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     target = config.getoption("range_target") or config.getini("range_target") or None
     values = _values(config)
-    app_spec = values.get("target_app")
-    if not target and not app_spec and not values.get("targets"):
+    if not target and not values.get("target_app") and not values.get("targets"):
         return
     from .errors import TargetError
     from .options import resolve
-    from .target import check_url
+    from .target import check_oracle_files, check_url
 
     stack = contextlib.ExitStack()
     try:
-        if app_spec:
-            from .app_server import load_wsgi_app, serve_wsgi
-
-            values["app_base_url"] = stack.enter_context(serve_wsgi(load_wsgi_app(str(app_spec))))
         settings = resolve(values, str(target) if target else None)
+        if settings.target_app:  # from the command line, the ini file or the target file
+            from .app_server import serve_target_app
+
+            settings = serve_target_app(settings, stack)
         if "main" not in settings.urls:
             raise TargetError("no target URL: pass --target URL")
         for url in settings.urls.values():
             check_url(url)
+        check_oracle_files(settings.oracle_files)  # once, as a usage error, not per case
     except TargetError as error:
         stack.close()
         raise pytest.UsageError(str(error)) from None

@@ -123,9 +123,7 @@ class Target:
         self.urls = dict(urls)
         self.client = client
         self.oracle_files = dict(oracle_files or {})
-        for role, path in self.oracle_files.items():
-            if not path.is_file():
-                raise TargetError(f"--oracle-file {path} (for {role}) is not a readable file")
+        check_oracle_files(self.oracle_files)
         self.oracle_mode = oracle_mode
         self._learned: dict[str, Resource] = {}
         self._capable: bool | None = None
@@ -175,6 +173,13 @@ class Target:
                 probe = self.client.send("GET", self.urls["main"], [("Range", "bytes=0-1")], cap=2)
                 self._capable = probe.status == 206 if probe.error is None else None
             return self._capable
+
+
+def check_oracle_files(oracle_files: dict[str, Path]) -> None:
+    """Each local copy given with --oracle-file exists, or TargetError naming it."""
+    for role, path in oracle_files.items():
+        if not path.is_file():
+            raise TargetError(f"--oracle-file {path} (for {role}) is not a readable file")
 
 
 def learn(

@@ -370,3 +370,14 @@ def test_target_file_option_named_list_keys_are_honoured(
     for name in field.split("."):
         value = getattr(value, name)
     assert value == expected
+
+
+def test_target_file_oracle_paths_with_a_role_are_beside_the_file(tmp_path: Path) -> None:
+    targets = write(
+        tmp_path / "t.yaml", "url: http://h/m\noracle_file: [one=copies/one.bin, copies/m.bin]\n"
+    )
+    settings = settings_for("--targets", str(targets), url=None)
+    assert settings.oracle_files == {
+        "one": tmp_path / "copies" / "one.bin",
+        "main": tmp_path / "copies" / "m.bin",
+    }

@@ -167,6 +167,27 @@ def test_target_app_serves_a_wsgi_app_in_process(pytester: pytest.Pytester, fixt
     result.stdout.fnmatch_lines(["range-conformance: target=http://127.0.0.1:*/files/r1000.bin*"])
 
 
+def test_target_app_from_a_target_file(pytester: pytest.Pytester, fixtures_dir) -> None:
+    """The target file's `target_app` counts as much in the plugin as in the CLI."""
+    pytester.makepyfile(
+        fileapp=f"""
+        from pathlib import Path
+        from reference_server import create_app
+        app = create_app(Path({str(fixtures_dir)!r}))
+    """
+    )
+    pytester.syspathinsert()
+    (pytester.path / "targets.yaml").write_text("target_app: fileapp:app\nurl: /files/r1000.bin\n")
+    result = pytester.runpytest("--range-targets", "targets.yaml", "--range-id", "SGL-01")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_missing_oracle_file_is_one_usage_error(pytester: pytest.Pytester, main_url: str) -> None:
+    result = pytester.runpytest("--target", main_url, "--range-oracle-file", "no-such.bin")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--oracle-file no-such.bin (for main) is not a readable file*"])
+
+
 def test_options_have_ini_twins(pytester: pytest.Pytester, main_url: str) -> None:
     pytester.makeini(f"""
         [pytest]
