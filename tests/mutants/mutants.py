@@ -362,6 +362,16 @@ class NoETagOn206(Mutant):
             reply.drop_header("ETag")
 
 
+class NoValidatorsOn304(Mutant):
+    """A 304 stripped to its status line and Date, as a hand-written "not modified" shortcut
+    does: RFC 9110 §15.4.5 says it MUST carry the ETag and Cache-Control the 200 would."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if reply.code == 304:
+            reply.drop_header("ETag")
+            reply.drop_header("Cache-Control")
+
+
 class SliceFromFirstPlusOne(Mutant):
     """Content-Range right, octets taken from first+1: a 1-based seek (`seek(first + 1)`), or
     an index that skips the octet it was told to start at. Only `bytes=first-last` requests."""
