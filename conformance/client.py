@@ -313,28 +313,16 @@ class Client:
                     # http.client ends a short Content-Length body quietly; it is a broken answer.
                     raise http.client.IncompleteRead(b"", response.length)
                 buffer.truncate(cap)
-                return Exchange(
-                    sent,
-                    status=response.status,
-                    reason=response.reason,
-                    headers=tuple(response.getheaders()),
-                    body=buffer.getvalue(),
-                    body_capped=capped,
-                    elapsed=_since(started),
+                return _raw_exchange(
+                    sent, response, started, body=buffer.getvalue(), body_capped=capped
                 )
             except (OSError, http.client.HTTPException, ssl.SSLError) as error:
                 if response is None or response.status is None or not response.headers:
                     problem = self._head_error(error, url, dog)
                     return Exchange(sent, error=problem, elapsed=_since(started))
                 declared = _length(response.getheader("Content-Length"))
-                return Exchange(
-                    sent,
-                    status=response.status,
-                    reason=response.reason,
-                    headers=tuple(response.getheaders()),
-                    error=self._body_error(error, size, declared, url, dog),
-                    elapsed=_since(started),
-                )
+                problem = self._body_error(error, size, declared, url, dog)
+                return _raw_exchange(sent, response, started, error=problem)
             finally:
                 sock.close()
 
@@ -365,14 +353,8 @@ class Client:
         except (TimeoutError, OSError, ValueError):
             pass
         leftover.truncate(cap)
-        return Exchange(
-            sent,
-            status=response.status,
-            reason=response.reason,
-            headers=tuple(response.getheaders()),
-            body=leftover.getvalue(),
-            body_capped=size > cap,
-            elapsed=_since(started),
+        return _raw_exchange(
+            sent, response, started, body=leftover.getvalue(), body_capped=size > cap
         )
 
     def proxy_for(self, url: str) -> str | None:
@@ -422,6 +404,29 @@ class Client:
         if self.settings.cert:
             context.load_cert_chain(*self.settings.cert)
         return context
+
+
+def _raw_exchange(
+    sent: SentRequest,
+    response: http.client.HTTPResponse,
+    started: float,
+    *,
+    body: bytes = b"",
+    body_capped: bool = False,
+    error: str | None = None,
+) -> Exchange:
+    """An Exchange from an http.client answer (the raw-socket path): its status line and
+    fields, with what became of the body."""
+    return Exchange(
+        sent,
+        status=response.status,
+        reason=response.reason,
+        headers=tuple(response.getheaders()),
+        body=body,
+        body_capped=body_capped,
+        elapsed=_since(started),
+        error=error,
+    )
 
 
 def _length(value: str | None) -> int | None:
