@@ -1,11 +1,19 @@
-"""Harness figures: suite wall time and requests per second against the reference server, and
-peak memory and octets downloaded for a 5 GB target under each oracle mode.
+"""What a run of the harness costs on the path a user takes: the whole default command, every
+case, against real-sized targets and at a distance.
 
-    python benchmarks/harness_bench.py [--runs 5]
+    python benchmarks/harness_bench.py [--runs 3] [--distance-runs 3]
 
-Every figure comes from separate processes (the reference server runs in its own), medians of
-several runs; the machine is printed first. Nothing here is asserted: see the README's
-performance section for the figures and their commands.
+Each figure is a fresh `range-conformance` process (interpreter start-up included) against the
+reference server in a process of its own, over loopback; medians of several runs; the machine
+is printed first. Nothing here is asserted: the README quotes these figures with this command.
+
+1. Size: the full catalogue in each profile, every role given, with the main resource the
+   1000-octet fixture, a 100 MiB file and a sparse 5 GiB + 123 file. Printed: wall time, the
+   peak RSS of the harness process, the octets it read from the target (its own count, from the
+   JSON report) and its verdicts, which must be those of the 1000-octet run case for case.
+2. Distance: the same default run (rfc, 1000-octet main resource, every role) through a TCP
+   proxy that delays every octet by 0, 25 and 50 ms each way, with the default concurrency and
+   with `-j 1` (one case at a time, as before concurrency was the default): wall and ratio.
 """
 
 from __future__ import annotations
@@ -18,52 +26,36 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-# One measured run, in a fresh interpreter: prints a JSON line with the figures.
-CHILD = r"""
-import json, resource, sys, time
-from conformance.client import Client
-from conformance.loader import bundled_cases_dir, load_cases
-from conformance.runner import run_case
-from conformance.target import Target
+from reference_server.fixtures import FIXTURE_ROLES, build_fixtures  # noqa: E402
+from tests.helpers.delay_proxy import delay_proxy  # noqa: E402
+from tests.helpers.minimal_server import write_counter_file, write_sparse_file  # noqa: E402
 
-base, ids, mode, oracle_file = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-from reference_server.fixtures import FIXTURE_ROLES
-urls = {role: base + path for role, path in FIXTURE_ROLES.items()}
-cases = load_cases([bundled_cases_dir()])
-if ids != "all":
-    wanted = set(ids.split(","))
-    cases = [c for c in cases if c.id in wanted or c.resource in wanted]
-requests = 0
-octets = 0
-with Client() as client:
-    send, send_raw = client.send, client.send_raw
-    def counted(fn):
-        def wrapper(*args, **kwargs):
-            global requests
-            requests += 1
-            return fn(*args, **kwargs)
-        return wrapper
-    client.send, client.send_raw = counted(send), counted(send_raw)
-    oracles = {"large": __import__("pathlib").Path(oracle_file)} if oracle_file != "-" else {}
-    target = Target(urls, client, oracles, mode)
-    started = time.perf_counter()
-    results = [run_case(case, target, profile="rfc") for case in cases]
-    wall = time.perf_counter() - started
-    # octets: what the cases' own requests read, plus learning and oracle downloads
-    octets = sum(len(r.exchange.body) for r in results if r.exchange) + target.octets_fetched()
-    target.close()
-grades = {}
-for r in results:
-    grades[r.verdict.grade.value] = grades.get(r.verdict.grade.value, 0) + 1
-print(json.dumps({"wall": wall, "requests": requests, "octets": octets,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cases": len(results), "grades": grades}))
-"""
+MiB = 1024 * 1024
+PROFILES = ("rfc", "strict", "media")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished `range-conformance` process."""
+
+    wall: float
+    peak_rss_mib: float
+    octets: int
+    requests: int
+    counts: dict[str, int]
+    outcomes: dict[str, str]
+    code: int
 
 
 def free_port() -> int:
@@ -72,84 +64,140 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(fixtures: Path) -> tuple[subprocess.Popen[bytes], str]:
+@contextmanager
+def reference_server(directory: Path) -> Iterator[str]:
+    """`python -m reference_server DIR` in its own process; its base URL; stopped on exit."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "reference_server", str(fixtures), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "reference_server", str(directory), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
     )  # fmt: skip
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the reference server did not start")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the reference server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
-def measure(base: str, ids: str, mode: str, oracle_file: str, runs: int) -> list[dict]:
-    figures = []
-    for _ in range(runs):
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, base, ids, mode, oracle_file],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
+def role_args(base: str) -> list[str]:
+    return [
+        arg
+        for role, path in FIXTURE_ROLES.items()
+        if role != "main"
+        for arg in ("--resource", f"{role}={base}{path}")
+    ]
+
+
+def harness(main_url: str, base: str, *extra: str) -> Run:
+    """One CLI process: wall, peak RSS (its own, from wait4), and what its JSON report says."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "r.json"
+        argv = [sys.executable, "-m", "conformance", main_url, *role_args(base),
+                "--json", str(report), "-q", *extra]  # fmt: skip
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        data: dict[str, Any] = json.loads(report.read_text("utf-8"))
+    return Run(
+        wall=wall,
+        peak_rss_mib=usage.ru_maxrss / 1024,
+        octets=data["traffic"]["octets_read"],
+        requests=data["traffic"]["requests"],
+        counts={k: v for k, v in data["counts"].items() if v},
+        outcomes={r["id"]: r["outcome"] for r in data["results"]},
+        code=child.returncode,
+    )
+
+
+def medians(runs: list[Run]) -> tuple[float, float, float, float]:
+    return (
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.peak_rss_mib for r in runs),
+        statistics.median(r.octets for r in runs),
+        statistics.median(r.requests for r in runs),
+    )
+
+
+def size_table(base: str, targets: dict[str, str], runs: int) -> None:
+    print(f"\n1. Size: the full default run (every case, every role given), medians of {runs} runs")
+    print(
+        f"{'main resource':<22} {'profile':<7} {'wall s':>7} {'peak RSS MiB':>13} "
+        f"{'octets read':>12} {'requests':>9}  verdicts; same as the 1000-octet run?"
+    )
+    for profile in PROFILES:
+        reference: dict[str, str] | None = None
+        for label, url in targets.items():
+            measured = [harness(url, base, "--profile", profile) for _ in range(runs)]
+            wall, rss, octets, requests = medians(measured)
+            outcomes = measured[0].outcomes
+            if reference is None:
+                reference = outcomes
+            differs = {k: (reference.get(k), v) for k, v in outcomes.items()
+                       if reference.get(k) != v}  # fmt: skip
+            same = "yes" if not differs else f"NO: {differs}"
+            counts = " ".join(f"{n} {g}" for g, n in measured[0].counts.items())
+            print(
+                f"{label:<22} {profile:<7} {wall:>7.2f} {rss:>13.1f} {octets:>12.0f} "
+                f"{requests:>9.0f}  {counts}; {same}"
+            )
+
+
+def distance_table(base: str, runs: int) -> None:
+    print(
+        "\n2. Distance: the default run (rfc, every role) through a proxy delaying each "
+        f"direction, medians of {runs} runs"
+    )
+    print(
+        f"{'one-way':>8} {'round trip':>11} {'default s':>10} {'-j 1 s':>8} {'-j 1 / default':>15}"
+    )
+    host, port = base.removeprefix("http://").split(":")
+    for delay in (0.0, 0.025, 0.050):
+        with delay_proxy((host, int(port)), delay) as (proxy_host, proxy_port):
+            near = f"http://{proxy_host}:{proxy_port}"
+            main = near + FIXTURE_ROLES["main"]
+            default = [harness(main, near) for _ in range(runs)]
+            one = [harness(main, near, "-j", "1") for _ in range(runs)]
+        fast = statistics.median(r.wall for r in default)
+        slow = statistics.median(r.wall for r in one)
+        assert default[0].outcomes == one[0].outcomes, "concurrency changed a verdict"
+        print(
+            f"{delay * 1000:>6.0f} ms {delay * 2000:>8.0f} ms {fast:>10.2f} {slow:>8.2f} "
+            f"{slow / fast:>15.1f}"
         )
-        figures.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    return figures
-
-
-def median(figures: list[dict], key: str) -> float:
-    return statistics.median(f[key] for f in figures)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per size figure")
+    parser.add_argument("--distance-runs", type=int, default=3, help="runs per distance figure")
     args = parser.parse_args()
-    from reference_server.fixtures import build_fixtures, default_fixtures_dir
-
-    fixtures = build_fixtures(default_fixtures_dir())
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {platform.platform()}"
     )
-    server, base = start_server(fixtures)
-    try:
-        suite = measure(base, "all", "auto", "-", args.runs)
-        wall, requests = median(suite, "wall"), median(suite, "requests")
-        print(
-            f"\nfull suite against the reference server ({suite[0]['cases']} cases, "
-            f"median of {args.runs} runs): {wall:.2f} s, {requests:.0f} requests, "
-            f"{requests / wall:.0f} requests/s; grades {suite[0]['grades']}"
-        )
-        large = fixtures / "large.bin"
-        size = large.stat().st_size
-        print(f"\n5 GB target ({size} octets), the cases on it plus the learning step:")
-        print(
-            f"{'oracle':<28} {'peak RSS MiB':>12} {'octets downloaded':>18} {'share':>8} "
-            f"{'wall s':>7}"
-        )
-        for label, mode, oracle_file in (
-            ("windows (default)", "auto", "-"),
-            ("--oracle-file PATH", "auto", str(large)),
-            ("--oracle full", "full", "-"),
-        ):
-            runs = 1 if mode == "full" else args.runs
-            figures = measure(base, "large", mode, oracle_file, runs)
-            octets = median(figures, "octets")
-            print(
-                f"{label:<28} {median(figures, 'peak_rss_mib'):>12.1f} {octets:>18.0f} "
-                f"{octets / size:>8.2%} {median(figures, 'wall'):>7.2f}"
-            )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as scratch:
+        directory = build_fixtures(Path(scratch))
+        write_counter_file(directory / "main-100m.bin", 100 * MiB)
+        write_sparse_file(directory / "main-5g.bin", 5 * 1024**3 + 123)
+        with reference_server(directory) as base:
+            targets = {
+                "1000 octets": base + FIXTURE_ROLES["main"],
+                "100 MiB": base + "/files/main-100m.bin",
+                "5 GiB + 123 (sparse)": base + "/files/main-5g.bin",
+            }
+            size_table(base, targets, args.runs)
+            distance_table(base, args.distance_runs)
 
 
 if __name__ == "__main__":

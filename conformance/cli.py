@@ -3,31 +3,33 @@
 Calls the engine directly (load → run → report), never pytest.
 
 Exit codes: 0 conformant; 1 a case failed or errored (or warned, with --fail-on warn);
-2 bad case files, a bad target file or bad usage.
+2 bad case files, a bad target file, bad usage or a target that cannot be checked at all;
+141 the reader of the output went away (`| head`).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
 from . import __version__
 from .client import Client
-from .console import Console, summary_by_section
+from .console import DEFAULT, QUIET, VERBOSE, Console, summary_by_section
 from .errors import CaseFileError, TargetError
 from .explain import explain
 from .loader import bundled_cases_dir, load_cases
 from .model import Case, Grade, Result, short_cite
 from .options import Settings, add_cli_options, resolve
+from .preflight import preflight
 from .render import render_failure
 from .reports import build_json_report, counts, is_conformant, write_reports
-from .runner import run_case
+from .runner import NOT_RUN, run_cases
 from .selection import SelectionError, select
 from .target import Target, check_url
 
@@ -59,22 +61,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="case files or folders (default: the bundled cases)",
     )
-    parser.add_argument(
-        "-j",
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="run N cases at a time (verdicts do not change; default 1)",
-    )
     parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
     parser.add_argument("--explain", metavar="ID", help="show what a case sends and accepts")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only problems and the summary")
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="store_true", help="print the verdict line alone (and reports)"
+    )
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="a line for every case, passes too, and the counts by RFC section",
+    )  # fmt: skip
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
+EXIT_PIPE = 128 + 13  # the reader of our output went away (`| head`), as SIGPIPE ends a tool
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; a reader that stops reading (`| head`, `| less` quit) ends the
+    run quietly with EXIT_PIPE, never with a traceback."""
+    try:
+        return _main(argv, out)
+    except BrokenPipeError:
+        # Whatever is still buffered for stdout would fail again at exit: send it nowhere.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE
+
+
+def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     stream = out or sys.stdout
     if arguments[:1] == ["matrix"]:
@@ -113,8 +129,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_OK
     try:
         with _target(settings) as (target, bundled):
-            console = Console(stream, quiet=args.quiet)
-            return _run(cases, target, settings, console, bundled, max(1, args.workers))
+            problem = preflight(target)
+            if problem is not None:
+                raise TargetError(problem)
+            verbosity = QUIET if args.quiet else VERBOSE if args.verbose else DEFAULT
+            console = Console(stream, verbosity=verbosity)
+            return _run(cases, target, settings, console, bundled)
     except TargetError as error:
         print(f"range-conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -159,53 +179,71 @@ def _run(
     settings: Settings,
     console: Console,
     bundled: bool,
-    workers: int = 1,
 ) -> int:
     started = time.monotonic()
     where = target.urls["main"] + ("  (bundled reference server)" if bundled else "")
-    console.say(
-        f"range-conformance {__version__}: {len(cases)} cases, profile "
-        f"{settings.profile}, target {where}"
-    )
+    if console.verbosity > QUIET:
+        console.say(
+            f"range-conformance {__version__}: {len(cases)} cases, profile "
+            f"{settings.profile}, target {where}"
+        )
     results: list[Result] = []
     if cases:  # the first case also learns the target: a long wait deserves its live line
         console.started(cases[0], 0, len(cases))
-    for number, result in enumerate(run_all(cases, target, settings.profile, workers)):
+    for number, result in enumerate(
+        run_cases(cases, target, profile=settings.profile, workers=settings.workers)
+    ):
         results.append(result)
         console.finished(result)
         if number + 1 < len(cases):
             console.started(cases[number + 1], number + 1, len(cases))
     duration = time.monotonic() - started
-    for result in results:
-        if result.verdict.grade in SHOWN_IN_DETAIL:
-            console.say("\n" + render_failure(result))
-    console.say("\n" + verdict_line(results, duration, settings.fail_on))
-    for line in summary_by_section(results):
-        console.say(line)
+    if console.verbosity > QUIET:
+        for result in results:
+            if result.verdict.grade in SHOWN_IN_DETAIL and not unsent(result):
+                console.say("\n" + render_failure(result))
+        console.say("")
+    if console.verbosity > DEFAULT:
+        for line in summary_by_section(results):
+            console.say(line)
+    traffic = (target.client.traffic.requests, target.client.traffic.octets)
     if settings.reports:
         report = build_json_report(
             results, target=target.urls, profile=settings.profile, duration=duration,
-            oracles=target.oracles(), fail_on=settings.fail_on,
+            oracles=target.oracles(), fail_on=settings.fail_on, traffic=traffic,
+            stopped=target.stopped,
         )  # fmt: skip
         for kind, path in write_reports(report, settings.reports).items():
             console.say(f"{kind} report: {path}")
+    if target.stopped is not None:  # said once, whatever the verbosity
+        left = sum(1 for result in results if unsent(result))
+        later = f"; {left} later cases there were not sent (error)" if left else ""
+        console.say(f"{target.stopped}{later}")
+    console.say(verdict_line(results, duration, settings.fail_on, traffic[1]))
     return EXIT_OK if is_conformant(counts(results), settings.fail_on) else EXIT_NONCONFORMANT
 
 
-def run_all(cases: list[Case], target: Target, profile: str, workers: int) -> Iterator[Result]:
-    """Results in case order; with workers > 1, cases run concurrently (each case's own requests
-    stay in order, and probes that need a fresh connection open one)."""
-    if workers == 1:
-        for case in cases:
-            yield run_case(case, target, profile=profile)
-        return
-    target.resource("main")  # learn once, before the threads race to it
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(lambda case: run_case(case, target, profile=profile), cases)
+def unsent(result: Result) -> bool:
+    """A case not sent because its target had stopped answering (said once, not per case)."""
+    return result.exchange is None and result.verdict.summary.startswith(NOT_RUN)
 
 
-def verdict_line(results: Sequence[Result], duration: float, fail_on: str = "fail") -> str:
+def verdict_line(
+    results: Sequence[Result], duration: float, fail_on: str = "fail", octets: int | None = None
+) -> str:
+    """The run's last line: verdict, counts, time and what the target sent."""
     tally = counts(results)
     line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
     verdict = "conformant" if is_conformant(tally, fail_on) else "NOT conformant"
-    return f"{verdict}: {line} in {duration:.2f} s"
+    read = f", {format_octets(octets)} read" if octets is not None else ""
+    return f"{verdict}: {line} in {duration:.2f} s{read}"
+
+
+def format_octets(octets: int) -> str:
+    """1234567 → '1.2 MiB': a size people read at a glance."""
+    size = float(octets)
+    for unit in ("octets", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{int(size)} {unit}" if unit == "octets" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

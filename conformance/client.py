@@ -24,6 +24,7 @@ import http.client
 import io
 import socket
 import ssl
+import threading
 import time
 import urllib.request
 import warnings
@@ -68,12 +69,31 @@ class ClientSettings:
         return self.connect_timeout + 3 * self.read_timeout
 
 
+class Traffic:
+    """What a run cost the target: requests sent and octets received (thread-safe).
+
+    Octets are the body octets read plus each answer's head as parsed (status line and field
+    lines with their CRLFs): what a CDN bills, give or take its own framing.
+    """
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.octets = 0
+        self._lock = threading.Lock()
+
+    def count(self, requests: int, octets: int) -> None:
+        with self._lock:
+            self.requests += requests
+            self.octets += octets
+
+
 class Client:
     """Sends requests for one run; owns the session and closes it."""
 
     def __init__(self, settings: ClientSettings | None = None) -> None:
         self.settings = settings or ClientSettings()
         self.session = self._new_session()
+        self.traffic = Traffic()
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
@@ -118,20 +138,26 @@ class Client:
         *,
         body: bytes = b"",
         cap: int,
-        whole_or_nothing: bool = False,
+        window: int | None = None,
     ) -> Exchange:
         """Send through the session; read at most `cap` octets of the body, undecoded.
 
-        With `whole_or_nothing`, a body whose declared length exceeds `cap` is not read at all.
-        The whole exchange ends by `settings.deadline`, however slowly the server answers.
+        When the declared Content-Length exceeds `cap` and a `window` is given, only the first
+        `window` octets are read (none for 0) and the connection is closed, not drained. The
+        whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
-        exchange = self._send(self.session, method, url, headers, body, cap, whole_or_nothing)
+        if method not in IDEMPOTENT:
+            # Never on a kept-alive connection: one the server has just closed would fail the
+            # request, and RFC 9112 §9.3.1 forbids retrying a method that is not idempotent.
+            with self._new_session() as fresh:
+                return self._send(fresh, method, url, headers, body, cap, window)
+        exchange = self._send(self.session, method, url, headers, body, cap, window)
         if exchange.status is None and method in IDEMPOTENT and _maybe_stale(exchange.error):
             # A kept-alive connection the server closed just as the request went out looks like
             # this. RFC 9112 §9.3.1 lets a client retry an idempotent request once; a fresh
             # connection tells a race from a server that drops this request every time.
             with self._new_session() as fresh:
-                return self._send(fresh, method, url, headers, body, cap, whole_or_nothing)
+                return self._send(fresh, method, url, headers, body, cap, window)
         return exchange
 
     def _send(
@@ -142,7 +168,21 @@ class Client:
         headers: list[tuple[str, str]],
         body: bytes,
         cap: int,
-        whole_or_nothing: bool,
+        window: int | None,
+    ) -> Exchange:
+        exchange = self._exchange(session, method, url, headers, body, cap, window)
+        self.traffic.count(1, exchange.head_octets + exchange.body_octets)
+        return exchange
+
+    def _exchange(
+        self,
+        session: requests.Session,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        cap: int,
+        window: int | None,
     ) -> Exchange:
         with Watchdog(self.settings.deadline) as dog:  # the pools hand it each connection
             merged = {**self.base_headers(), **dict(headers)}
@@ -189,8 +229,8 @@ class Client:
                     body=body,
                 )
             declared = _length(response.headers.get("Content-Length"))
-            if whole_or_nothing and declared is not None and declared > cap:
-                cap = 0
+            if window is not None and declared is not None and declared > cap:
+                cap = window
             read = BodyReader(response.raw, cap, method == "HEAD")
             problem: str | None = None
             try:
@@ -209,15 +249,18 @@ class Client:
                     f"a kept-alive connection: {show_octets(read.stray)}; the connection was "
                     "dropped so they cannot be taken for the next answer"
                 )
+            fields = tuple(response.raw.headers.items())
             return Exchange(
                 sent,
                 status=response.status_code,
                 reason=response.reason or "",
-                headers=tuple(response.raw.headers.items()),
+                headers=fields,
                 body=read.data,
                 body_capped=read.capped,
                 elapsed=_since(started),
                 error=problem,
+                received=read.size,
+                head_octets=head_octets(response.status_code, response.reason or "", fields),
             )
 
     def _head_error(self, error: BaseException | None, url: str, dog: Watchdog) -> str:
@@ -255,8 +298,25 @@ class Client:
         *,
         body: bytes = b"",
         cap: int,
+        window: int | None = None,
     ) -> Exchange:
-        """Write the request head octet for octet (U+0000-U+00FF → one octet) on a new socket."""
+        """Write the request head octet for octet (U+0000-U+00FF → one octet) on a new socket.
+
+        `cap` and `window` bound the body read as in `send`.
+        """
+        exchange = self._send_raw(method, url, header_lines, body, cap, window)
+        self.traffic.count(1, exchange.head_octets + exchange.body_octets)
+        return exchange
+
+    def _send_raw(
+        self,
+        method: str,
+        url: str,
+        header_lines: list[str],
+        body: bytes,
+        cap: int,
+        window: int | None,
+    ) -> Exchange:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -298,6 +358,9 @@ class Client:
                     )
                 if method == "HEAD":
                     return self._after_head(sent, response, sock, cap, started)
+                declared = _length(response.getheader("Content-Length"))
+                if window is not None and declared is not None and declared > cap:
+                    cap = window
                 buffer = io.BytesIO()
                 while size <= cap:
                     chunk = response.read(min(CHUNK, cap + 1 - size))
@@ -308,21 +371,21 @@ class Client:
                     if not chunk:
                         break
                 capped = size > cap
-                declared = _length(response.getheader("Content-Length"))
                 if not capped and response.length and declared is not None:
                     # http.client ends a short Content-Length body quietly; it is a broken answer.
                     raise http.client.IncompleteRead(b"", response.length)
                 buffer.truncate(cap)
                 return _raw_exchange(
-                    sent, response, started, body=buffer.getvalue(), body_capped=capped
-                )
+                    sent, response, started, body=buffer.getvalue(), body_capped=capped,
+                    received=size,
+                )  # fmt: skip
             except (OSError, http.client.HTTPException, ssl.SSLError) as error:
                 if response is None or response.status is None or not response.headers:
                     problem = self._head_error(error, url, dog)
                     return Exchange(sent, error=problem, elapsed=_since(started))
                 declared = _length(response.getheader("Content-Length"))
                 problem = self._body_error(error, size, declared, url, dog)
-                return _raw_exchange(sent, response, started, error=problem)
+                return _raw_exchange(sent, response, started, error=problem, received=size)
             finally:
                 sock.close()
 
@@ -354,8 +417,9 @@ class Client:
             pass
         leftover.truncate(cap)
         return _raw_exchange(
-            sent, response, started, body=leftover.getvalue(), body_capped=size > cap
-        )
+            sent, response, started, body=leftover.getvalue(), body_capped=size > cap,
+            received=size,
+        )  # fmt: skip
 
     def proxy_for(self, url: str) -> str | None:
         """The proxy this URL goes through: --proxy, or the environment's with --proxy-from-env."""
@@ -414,19 +478,30 @@ def _raw_exchange(
     body: bytes = b"",
     body_capped: bool = False,
     error: str | None = None,
+    received: int | None = None,
 ) -> Exchange:
     """An Exchange from an http.client answer (the raw-socket path): its status line and
     fields, with what became of the body."""
+    fields = tuple(response.getheaders())
     return Exchange(
         sent,
         status=response.status,
         reason=response.reason,
-        headers=tuple(response.getheaders()),
+        headers=fields,
         body=body,
         body_capped=body_capped,
         elapsed=_since(started),
         error=error,
+        received=received,
+        head_octets=head_octets(response.status, response.reason, fields),
     )
+
+
+def head_octets(status: int, reason: str, fields: tuple[tuple[str, str], ...]) -> int:
+    """Octets of an answer's head as parsed: `HTTP/1.1 status reason`, each `name: value`, and
+    their CRLFs (an estimate only where the server padded with whitespace or folded lines)."""
+    line = len(f"HTTP/1.1 {status} {reason}") + 2
+    return line + sum(len(name) + 2 + len(value) + 2 for name, value in fields) + 2
 
 
 def _length(value: str | None) -> int | None:

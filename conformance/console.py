@@ -18,12 +18,19 @@ COLOURS = {
 }  # fmt: skip
 
 
-class Console:
-    """Writes result lines; on a terminal, a one-line progress counter that rewrites itself."""
+QUIET, DEFAULT, VERBOSE = -1, 0, 1
+QUIET_GRADES = (Grade.PASS, Grade.INFO)  # what a default run does not list case by case
 
-    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
+
+class Console:
+    """Writes result lines; on a terminal, a one-line progress counter that rewrites itself.
+
+    `verbosity`: QUIET lists no case, DEFAULT every case that is not pass or info, VERBOSE all.
+    """
+
+    def __init__(self, stream: TextIO, *, verbosity: int = DEFAULT) -> None:
         self.stream = stream
-        self.quiet = quiet
+        self.verbosity = verbosity
         tty = hasattr(stream, "isatty") and stream.isatty()
         self.live = tty and not os.environ.get("CI")
         self.colour = tty and "NO_COLOR" not in os.environ
@@ -48,7 +55,7 @@ class Console:
     def finished(self, result: Result) -> None:
         grade = result.verdict.grade
         self.tally[grade] += 1
-        if self.quiet and grade not in (Grade.FAIL, Grade.ERROR, Grade.WARN):
+        if self.verbosity < DEFAULT or (self.verbosity == DEFAULT and grade in QUIET_GRADES):
             return
         case = result.case
         self.say(

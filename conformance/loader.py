@@ -242,6 +242,7 @@ def _build_case(data: dict[str, Any], index: int, lines: dict[JsonPath, int], so
         slow_after=raw.get("slow_after"),
         then_baseline=raw.get("then_baseline", False),
         on_transport_error=raw.get("on_transport_error", "fail"),
+        alone=raw.get("alone", data.get("alone", False)),
     )
 
 
@@ -273,7 +274,7 @@ def _build_learned(raw: dict[str, Any]) -> Learned:
 
 def _build_range_spec(raw: dict[str, Any]) -> RangeSpec:
     if "suffix" in raw:
-        return RangeSpec(suffix=raw["suffix"])
+        return RangeSpec(suffix=Position.parse(raw["suffix"]))
     last = raw.get("last")
     return RangeSpec(
         first=Position.parse(raw["first"]),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -94,11 +94,11 @@ class RangeSpec:
 
     first: Position | None = None
     last: Position | None = None
-    suffix: int | None = None
+    suffix: Position | None = None  # may be relative to L: a suffix as long as, or longer than, L
 
     def render(self, length: int) -> str:
         if self.suffix is not None:
-            return f"-{self.suffix}"
+            return f"-{self.suffix.resolve(length)}"
         assert self.first is not None
         last = "" if self.last is None else str(self.last.resolve(length))
         return f"{self.first.resolve(length)}-{last}"
@@ -243,6 +243,14 @@ class Case:
     slow_after: float | None = None  # seconds after which the answer earns a warning
     then_baseline: bool = False  # afterwards the plain GET must still work (DoS probes)
     on_transport_error: str = "fail"  # grade when only this request breaks the connection
+    alone: bool = False  # the case file asks that nothing else be in flight
+
+    @property
+    def runs_alone(self) -> bool:
+        """Whether no other case may be in flight: a probe that might hurt the server and must
+        then see it still answer, several connections at once, or the case file's own say.
+        (A case's own requests, primers first, always go out in order, one after another.)"""
+        return self.alone or self.then_baseline or self.request.parallel > 1
 
     @property
     def location(self) -> str:
@@ -272,6 +280,20 @@ class Exchange:
     body_capped: bool = False  # stopped reading at the cap; body is a prefix
     elapsed: float = 0.0
     error: str | None = None  # transport problem: the case cannot be judged
+    received: int | None = None  # body octets read, when `body` keeps fewer (None: len(body))
+    head_octets: int = 0  # status line and header section as parsed, CRLFs included
+
+    @property
+    def body_octets(self) -> int:
+        """Body octets read from the wire, whether or not `body` still holds them all."""
+        return len(self.body) if self.received is None else max(self.received, len(self.body))
+
+    def excerpt(self, keep: int) -> Exchange:
+        """The same exchange keeping only the first `keep` body octets (after grading, so a
+        run's results do not hold the bodies they judged)."""
+        if len(self.body) <= keep:
+            return self
+        return replace(self, body=self.body[:keep], received=self.body_octets)
 
     def header_values(self, name: str) -> list[str]:
         wanted = name.lower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,6 +45,10 @@ class Option:
     def ini(self) -> str:
         return "range_" + self.name
 
+
+# Cases in flight at once: a remote target costs round trips, not octets, and a dozen
+# connections for a second or two is what a download manager or a page of media opens.
+DEFAULT_WORKERS = 12
 
 OPTIONS: tuple[Option, ...] = (
     Option("target_app", "serve this WSGI app (MODULE:APP or MODULE:factory()) on a free "
@@ -87,6 +92,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("junit", "write a JUnit XML report here", metavar="PATH"),
     Option("md", "write a Markdown report here (e.g. $GITHUB_STEP_SUMMARY)", metavar="PATH"),
     Option("html", "write a self-contained HTML report here", metavar="PATH"),
+    Option("workers", f"run N cases at a time (default {DEFAULT_WORKERS}; 1: one at a time); "
+           "verdicts and report order do not change", kind="int", metavar="N", cli_short="-j"),
 )  # fmt: skip
 
 
@@ -106,6 +113,7 @@ class Settings:
     reports: dict[str, Path] = field(default_factory=dict)  # kind → path
     target_app: str | None = None
     oracle_mode: str = "auto"
+    workers: int = DEFAULT_WORKERS
 
 
 def add_cli_options(parser: argparse.ArgumentParser) -> None:
@@ -130,6 +138,8 @@ def _argparse_kwargs(option: Option) -> dict[str, Any]:
         kwargs["metavar"] = option.metavar
     if option.choices:
         kwargs["choices"] = option.choices
+        # Choices are matched whatever the case people type them in (--level must, MEDIA).
+        kwargs["type"] = str.upper if all(c.isupper() for c in option.choices) else str.lower
     if option.kind == "flag":
         kwargs["action"] = "store_true"
         kwargs["default"] = None
@@ -137,6 +147,8 @@ def _argparse_kwargs(option: Option) -> dict[str, Any]:
         kwargs["action"] = "append"
     elif option.kind == "float":
         kwargs["type"] = float
+    elif option.kind == "int":
+        kwargs["type"] = int
     return kwargs
 
 
@@ -170,8 +182,8 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         verify = str(pick("ca_bundle"))
     cert = pick("client_cert")
     client = ClientSettings(
-        connect_timeout=float(pick("connect_timeout", 5.0)),
-        read_timeout=float(pick("timeout", 10.0)),
+        connect_timeout=_seconds(pick("connect_timeout", 5.0), "--connect-timeout"),
+        read_timeout=_seconds(pick("timeout", 10.0), "--timeout"),
         verify=verify,
         extra_headers=headers,
         user_agent=str(pick("user_agent", ClientSettings().user_agent)),
@@ -207,6 +219,7 @@ def resolve(values: dict[str, Any], target: str | None) -> Settings:
         reports=reports,
         target_app=pick("target_app"),
         oracle_mode=str(pick("oracle", "auto")),
+        workers=_workers(pick("workers", DEFAULT_WORKERS)),
     )
 
 
@@ -232,12 +245,15 @@ def load_target_file(path: Path) -> dict[str, Any]:
         if option is not None and option.kind == "list" and not isinstance(value, list):
             value = [value]  # `level: MUST` means the one-element list
         if option is not None and option.choices and value is not None:
-            for item in value if isinstance(value, list) else [value]:
-                if str(item) not in option.choices:
+            fold = str.upper if all(c.isupper() for c in option.choices) else str.lower
+            items = [fold(str(item)) for item in (value if isinstance(value, list) else [value])]
+            for item in items:
+                if item not in option.choices:
                     raise TargetError(
                         f"target file {path}: {key}: {item!r} is not one of "
                         f"{', '.join(option.choices)}"
                     )
+            value = items if isinstance(value, list) else items[0]
         values[key] = value
     base = path.parent
     values["resource"] = [
@@ -276,11 +292,48 @@ def _pairs(items: Sequence[str], option: str, default_role: str | None) -> dict[
     return pairs
 
 
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 §5.1 field-name
+VISIBLE = re.compile(r"[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?")  # §5.5, without obs-text
+
+
 def _header(text: str) -> tuple[str, str]:
-    name, colon, value = text.partition(":")
+    """'Name: value' → (name, value), refused unless both are valid field syntax."""
+    name, colon, value = str(text).partition(":")
     if not colon or not name.strip():
         raise TargetError(f"header {text!r}: write headers as 'Name: value'")
-    return name.strip(), value.strip()
+    name, value = name.strip(), value.strip(" \t")
+    if not TOKEN.fullmatch(name):
+        raise TargetError(
+            f"header {text!r}: {name!r} is not a field name (letters, digits and "
+            "!#$%&'*+.^_`|~- only, RFC 9110 §5.1)"
+        )
+    if value and not VISIBLE.fullmatch(value):
+        raise TargetError(
+            f"header {text!r}: the value must be visible ASCII, spaces and tabs (RFC 9110 §5.5); "
+            "percent-encode or base64 anything else"
+        )
+    return name, value
+
+
+def _workers(value: Any) -> int:
+    try:
+        workers = int(value)
+    except (TypeError, ValueError):
+        raise TargetError(f"--workers {value!r}: not a whole number") from None
+    if workers < 1:
+        raise TargetError(f"--workers {value!r}: run at least one case at a time")
+    return workers
+
+
+def _seconds(value: Any, flag: str) -> float:
+    """A timeout: a positive, finite number of seconds, or TargetError naming the option."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise TargetError(f"{flag} {value!r}: not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise TargetError(f"{flag} {value!r}: must be a positive number of seconds")
+    return seconds
 
 
 def rooted(settings: Settings, base_url: str) -> Settings:

@@ -2,9 +2,10 @@
 
 - BytesOracle: the body of the plain GET, when it is small;
 - FileOracle: a local copy the user names (`--oracle-file`), or the one `--oracle full` made;
-- WindowOracle: just the windows the cases compare, each fetched twice in different forms (an
-  explicit range and an open-ended one read only as far as needed) and compared, so a server
-  cannot vouch for its own wrong answer with the same wrong answer.
+- WindowOracle: the first octets of the plain 200, and just the other windows the graded
+  answers carry, each fetched twice in different forms (an explicit range and an open-ended one
+  read only as far as needed) and compared, so a server cannot vouch for its own wrong answer
+  with the same wrong answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from .errors import TargetError
 from .transport_errors import body_error
 from .watchdog import RateWatchdog
 
-WINDOW_MARGIN = 16
+BLOCK = 64 * 1024  # windows are fetched as aligned blocks, so many cases share a few fetches
 
 
 class Oracle(Protocol):
@@ -68,40 +70,66 @@ class FileOracle:
 
 @dataclass
 class WindowOracle:
-    """Fetch each window (with a margin) as an explicit range and as an open-ended one."""
+    """The first octets from the plain 200 itself; any others fetched on demand as aligned
+    blocks, each both as an explicit range and as an open-ended one read only that far.
+
+    Only the octets an answer carries are ever asked for, and each block once (threads that
+    want the same block wait for the first fetch).
+    """
 
     client: Client
     url: str
     length: int
-    description: str = "windows fetched on demand, each cross-checked with an open-ended range"
+    prefix: bytes = b""  # octets 0.. of the 200 that taught us the representation
+    description: str = (
+        "the plain 200's first octets, other windows fetched on demand and each cross-checked "
+        "with an open-ended range"
+    )
     octets_fetched: int = 0
-    cache: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    blocks: dict[int, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fetching: dict[int, threading.Lock] = field(default_factory=dict)
 
     def read(self, first: int, last: int) -> bytes:
+        last = min(last, self.length - 1)
+        if last < len(self.prefix):
+            return self.prefix[first : last + 1]
+        pieces = [self._block(number) for number in range(first // BLOCK, last // BLOCK + 1)]
+        start = (first // BLOCK) * BLOCK
+        return b"".join(pieces)[first - start : last - start + 1]
+
+    def _block(self, number: int) -> bytes:
         with self.lock:
-            if (first, last) in self.cache:
-                return self.cache[(first, last)]
-        low = max(0, first - WINDOW_MARGIN)
-        high = min(self.length - 1, last + WINDOW_MARGIN)
-        explicit = self._fetch(f"bytes={low}-{high}", low, high)
-        # The same octets by another route: an open-ended range, read only this far.
-        other = self._fetch(f"bytes={low}-", low, self.length - 1, keep=high - low + 1)
-        if explicit != other:
-            raise TargetError(
-                f"{self.url} gives different octets for {low}-{high} as 'bytes={low}-{high}' "
-                f"and as 'bytes={low}-', so neither can serve as the truth; pass --oracle-file "
-                "or --oracle full"
-            )
-        window = explicit[first - low : last - low + 1]
-        with self.lock:
-            self.cache[(first, last)] = window
-        return window
+            if number in self.blocks:
+                return self.blocks[number]
+            gate = self.fetching.setdefault(number, threading.Lock())
+        with gate:
+            with self.lock:
+                if number in self.blocks:
+                    return self.blocks[number]
+            low = number * BLOCK
+            high = min(self.length, low + BLOCK) - 1
+            # The same octets by two routes at once (one round trip, not two): an explicit
+            # range, and an open-ended one read only this far.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                asked = pool.submit(self._fetch, f"bytes={low}-{high}", low, high)
+                other = self._fetch(f"bytes={low}-", low, self.length - 1, keep=high - low + 1)
+                explicit = asked.result()
+            if explicit != other:
+                raise TargetError(
+                    f"{self.url} gives different octets for {low}-{high} as "
+                    f"'bytes={low}-{high}' and as 'bytes={low}-', so neither can serve as the "
+                    "truth; pass --oracle-file or --oracle full"
+                )
+            with self.lock:
+                self.blocks[number] = explicit
+            return explicit
 
     def _fetch(self, value: str, low: int, high: int, keep: int | None = None) -> bytes:
         size = keep if keep is not None else high - low + 1
-        exchange = self.client.send("GET", self.url, [("Range", value)], cap=size)
-        self.octets_fetched += len(exchange.body)
+        exchange = self.client.send("GET", self.url, [("Range", value)], cap=size, window=size)
+        with self.lock:
+            self.octets_fetched += exchange.body_octets
         expected = f"bytes {low}-{high}/{self.length}"
         if exchange.status != 206 or exchange.header("Content-Range") != expected:
             raise TargetError(
@@ -132,22 +160,30 @@ def stream_to_file(
     and disk), removed again on every way out but success."""
     descriptor, name = tempfile.mkstemp(prefix="range-conformance-", suffix=".oracle")
     path = Path(name)
+    window = client.settings.deadline
+    dog = RateWatchdog(window, int(FULL_DOWNLOAD_MIN_RATE * window))
     try:
         with open(descriptor, "wb") as handle:
-            received = _download(client, url, headers, length, handle)
+            received = _download(client, url, headers, length, handle, dog)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    finally:
+        client.traffic.count(1, dog.received)
     return FileOracle(path, f"full download to {path}", received, temporary=True)
 
 
 def _download(
-    client: Client, url: str, headers: list[tuple[str, str]], length: int, handle: BinaryIO
+    client: Client,
+    url: str,
+    headers: list[tuple[str, str]],
+    length: int,
+    handle: BinaryIO,
+    dog: RateWatchdog,
 ) -> int:
-    """Write the 200's `length` octets to `handle`, never more, under a watchdog that ends
-    the download once it stops moving; the octets written, or TargetError saying why not."""
-    window = client.settings.deadline
-    dog = RateWatchdog(window, int(FULL_DOWNLOAD_MIN_RATE * window))
+    """Write the 200's `length` octets to `handle`, never more, under `dog`, which ends the
+    download once it stops moving; the octets written, or TargetError saying why not."""
+    window = dog.seconds
     timeout = (client.settings.connect_timeout, client.settings.read_timeout)
     try:
         # dog first: the session's pool hands the connection to the watchdog in charge

@@ -8,6 +8,7 @@ Heavy modules (loader, requests) are imported inside the hooks that need them. S
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,12 +28,14 @@ CASE_SUFFIX = ".range.yaml"
 class _State:
     """One run's settings, target and results, kept in the stash."""
 
-    def __init__(self, settings: Settings, stack: contextlib.ExitStack) -> None:
+    def __init__(self, settings: Settings, stack: contextlib.ExitStack, worker: bool) -> None:
         self.settings = settings
         self.target: Target | None = None
-        self.results: list[Result] = []
+        self.records: list[dict[str, Any]] = []  # one per case, from this process or xdist's
         self.started = time.monotonic()
         self.stack = stack  # closes the client and any in-process app server
+        self.worker = worker  # an xdist worker: items arrive one by one, nothing to prefetch
+        self.ahead: _Ahead | None = None
 
     def get_target(self) -> Target:
         if self.target is None:
@@ -46,8 +49,67 @@ class _State:
             self.stack.callback(self.target.close)
         return self.target
 
+    def result(self, item: CaseItem) -> Result:
+        """This item's result: run ahead for every selected case at once, unless run alone."""
+        from .runner import run_case
+
+        if self.worker or self.settings.workers == 1:
+            return run_case(item.case, self.get_target(), profile=self.settings.profile)
+        if self.ahead is None:
+            cases = [i.case for i in item.session.items if isinstance(i, CaseItem)]
+            self.ahead = _Ahead(cases, self.get_target(), self.settings)
+            self.stack.callback(self.ahead.stop)
+        return self.ahead.result(item.case)
+
     def close(self) -> None:
         self.stack.close()
+
+
+class _Ahead:
+    """Runs the selected cases in the background, concurrently as the CLI does (same order,
+    same phases), while pytest reports them one item at a time."""
+
+    def __init__(self, cases: list[Case], target: Target, settings: Settings) -> None:
+        self._cases = cases
+        self._target = target
+        self._settings = settings
+        self._done: dict[int, Result] = {}
+        self._ready = threading.Condition()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="range-cases", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from .runner import run_cases
+
+        results = run_cases(
+            self._cases, self._target, profile=self._settings.profile,
+            workers=self._settings.workers,
+        )  # fmt: skip
+        try:
+            for case, result in zip(self._cases, results, strict=False):
+                with self._ready:
+                    self._done[id(case)] = result
+                    self._ready.notify_all()
+                if self._stopping.is_set():
+                    break
+        finally:
+            results.close()
+
+    def result(self, case: Case) -> Result:
+        from .runner import run_case
+
+        with self._ready:
+            while id(case) not in self._done and self._thread.is_alive():
+                self._ready.wait(0.5)
+            found = self._done.get(id(case))
+        if found is None:  # not among the cases run ahead (a rerun, or the run stopped)
+            return run_case(case, self._target, profile=self._settings.profile)
+        return found
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 STATE = pytest.StashKey[_State]()
@@ -110,11 +172,25 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetError as error:
         stack.close()
         raise pytest.UsageError(str(error)) from None
-    config.stash[STATE] = _State(settings, stack)
+    state = _State(settings, stack, worker=hasattr(config, "workerinput"))
+    config.stash[STATE] = state
+    config.pluginmanager.register(_Records(state), "range-conformance-records")
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
         from .loader import bundled_cases_dir
 
         config.args = [str(bundled_cases_dir())]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Check the target once before any case (in xdist's controller, not in each worker)."""
+    state = session.config.stash.get(STATE, None)
+    if state is None or state.worker:
+        return
+    from .preflight import preflight
+
+    problem = preflight(state.get_target())
+    if problem is not None:
+        raise pytest.UsageError(f"range-conformance: {problem}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -141,7 +217,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     deselected = [i for i in items if isinstance(i, CaseItem) and id(i.case) not in kept]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+    # Cases that must run alone go last, as in the CLI; with xdist's --dist loadgroup, on
+    # one worker, one after the other.
+    alone: list[pytest.Item] = [
+        i for i in selected if isinstance(i, CaseItem) and i.case.runs_alone
+    ]
+    for item in alone:
+        item.add_marker(pytest.mark.xdist_group("range-conformance-alone"))
+    items[:] = [i for i in selected if i not in alone] + alone
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -190,18 +273,19 @@ class CaseItem(pytest.Item):
     def __init__(self, *, case: Case, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.case = case
+        self.record: dict[str, Any] | None = None  # the case's JSON report record, once run
         self.user_properties.append(("level", case.level.value))
         self.user_properties.append(("rfc", cite(case.rfc)))
 
     def runtest(self) -> None:
         from .errors import ShouldViolation
-        from .runner import run_case
+        from .reports import result_record
 
         state = self.config.stash.get(STATE, None)
         if state is None:
             pytest.skip("pass --target URL to run range cases")
-        result = run_case(self.case, state.get_target(), profile=state.settings.profile)
-        state.results.append(result)
+        result = state.result(self)
+        self.record = result_record(result)
         grade = result.verdict.grade
         self.user_properties.append(("outcome", grade.value))
         if result.verdict.branch:
@@ -232,24 +316,55 @@ class CaseItem(pytest.Item):
         return self.path, self.case.line - 1, f"{self.case.id} [{self.case.level.value}]"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Carry the case's record on its report: xdist sends it from the worker to the
+    controller, where the run's reports are written."""
+    report = yield
+    if isinstance(item, CaseItem) and call.when == "call" and item.record is not None:
+        report.range_record = item.record
+    return report
+
+
+class _Records:
+    """Collects each case's record from the reports, wherever the item ran."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "range_record", None)
+        if record is not None and report.when == "call":
+            self.state.records.append(record)
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is None or not state.results:
+    if state is None or not state.records or state.worker:
         return
-    from .reports import build_json_report, counts, write_reports
+    from .reports import assemble_report, write_reports
 
-    tally = counts(state.results)
-    line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
+    records = sorted(state.records, key=lambda r: (r["file"], r["line"]))
     settings = state.settings
+    target = state.target
+    traffic = (target.client.traffic.requests, target.client.traffic.octets) if target else None
+    report = assemble_report(
+        records, target=settings.urls, profile=settings.profile,
+        duration=time.monotonic() - state.started,
+        oracles=target.oracles() if target else None, fail_on=settings.fail_on,
+        traffic=None if state.ahead is None and _distributed(config) else traffic,
+        stopped=target.stopped if target else None,
+    )  # fmt: skip
+    tally = report["counts"]
+    line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
     terminalreporter.write_line(f"range-conformance ({settings.profile}): {line}")
     if settings.reports:
-        report = build_json_report(
-            state.results,
-            target=settings.urls,
-            profile=settings.profile,
-            duration=time.monotonic() - state.started,
-            oracles=state.target.oracles() if state.target else None,
-            fail_on=settings.fail_on,
-        )
         for kind, path in write_reports(report, settings.reports).items():
             terminalreporter.write_line(f"range-conformance: {kind} report written to {path}")
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """Whether xdist ran the items in other processes (their traffic is not counted here)."""
+    return bool(getattr(config.option, "numprocesses", None)) or bool(
+        getattr(config.option, "dist", "no") not in ("no", None)
+    )

@@ -32,21 +32,49 @@ def build_json_report(
     duration: float,
     oracles: dict[str, str] | None = None,
     fail_on: str = "fail",
+    traffic: tuple[int, int] | None = None,
+    stopped: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The report of a run: `traffic` is (requests, octets read) when the client counted them."""
+    return assemble_report(
+        [result_record(result) for result in results], target=target, profile=profile,
+        duration=duration, oracles=oracles, fail_on=fail_on, traffic=traffic, stopped=stopped,
+    )  # fmt: skip
+
+
+def assemble_report(
+    records: Sequence[dict[str, Any]],
+    *,
+    target: dict[str, str],
+    profile: str,
+    duration: float,
+    oracles: dict[str, str] | None = None,
+    fail_on: str = "fail",
+    traffic: tuple[int, int] | None = None,
+    stopped: str | None = None,
+) -> dict[str, Any]:
+    """The report from case records (`result_record`), made here or sent by xdist workers."""
+    tally = Counter(record["outcome"] for record in records)
+    report: dict[str, Any] = {
         "schema": REPORT_SCHEMA_ID,
         "tool": {"name": "range-conformance", "version": __version__},
         "target": target,
         "profile": profile,
         "duration_seconds": round(duration, 3),
-        "counts": counts(results),
+        "counts": {grade.value: tally.get(grade.value, 0) for grade in Grade},
         "fail_on": fail_on,
         "oracles": dict(oracles or {}),
-        "results": [_result(result) for result in results],
+        "results": list(records),
     }
+    if traffic is not None:
+        report["traffic"] = {"requests": traffic[0], "octets_read": traffic[1]}
+    if stopped is not None:
+        report["stopped"] = stopped
+    return report
 
 
-def _result(result: Result) -> dict[str, Any]:
+def result_record(result: Result) -> dict[str, Any]:
+    """One case's JSON record: what was asked, what came back, and the verdict."""
     case, verdict, exchange = result.case, result.verdict, result.exchange
     record: dict[str, Any] = {
         "id": case.id,
@@ -79,7 +107,7 @@ def _result(result: Result) -> dict[str, Any]:
             record["response"] = {
                 "status": exchange.status,
                 "headers": [list(pair) for pair in exchange.headers],
-                "body_octets": len(exchange.body),
+                "body_octets": exchange.body_octets,
                 "body_capped": exchange.body_capped,
                 "elapsed_seconds": round(exchange.elapsed, 4),
             }

@@ -1,34 +1,34 @@
 """The engine both front-ends call: Case + Target → Result.
 
-Every stage runs once per case, in order: requirements → request → send → grade.
+Every stage runs once per case, in order: requirements → request → send → grade. A case reads
+an answer only as far as its judgement needs: a body of up to WHOLE_BODY octets whole, of a
+larger one its first WINDOW octets (the rest is judged from the framing), and the result keeps
+an excerpt of EXCERPT octets.
 """
 
 from __future__ import annotations
 
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .client import Client
+from .context import declared_length
 from .errors import TargetError
 from .grading import grade
 from .model import Case, Exchange, Finding, Grade, Level, Result, Verdict
 from .request import NotApplicable, PlannedRequest, plan_request
-from .target import ROLE_HELP, Resource, Target
+from .target import PREFIX, Resource, Target
 
-MIN_CAP = 1024 * 1024
-MAX_CAP = 16 * 1024 * 1024
-
-
-def read_cap(length: int | None) -> int:
-    """Read enough to judge and to measure amplification, never an unbounded body."""
-    if length is None:
-        return MIN_CAP
-    return max(MIN_CAP, min(MAX_CAP, 4 * length + 64 * 1024))
+WHOLE_BODY = 256 * 1024  # a body declared (or turning out) this long or shorter is read whole
+WINDOW = PREFIX  # of a longer one, the octets compared: the oracle knows them from the 200
+EXCERPT = 1024  # body octets a result keeps once graded
+NOT_RUN = "not run: "  # how a case not sent because its target stopped answering begins
 
 
 def run_case(case: Case, target: Target, *, profile: str = "rfc") -> Result:
@@ -46,15 +46,41 @@ def run_case(case: Case, target: Target, *, profile: str = "rfc") -> Result:
         )  # fmt: skip
 
 
+def run_cases(
+    cases: Sequence[Case], target: Target, *, profile: str = "rfc", workers: int = 1
+) -> Generator[Result, None, None]:
+    """Every case's result, in case order, `workers` cases at a time.
+
+    Cases that must run alone (probes that could hurt the server, primed caches, parallel
+    connections: `Case.runs_alone`) run after all the others, one at a time, whatever
+    `workers` is; so a server a probe brings down takes no innocent case with it, and the
+    verdicts do not depend on the concurrency.
+    """
+    together = [case for case in cases if not case.runs_alone]
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        futures: dict[int, Future[Result]] = {
+            id(case): pool.submit(run_case, case, target, profile=profile) for case in together
+        }
+        for case in cases:
+            if case.runs_alone:
+                wait(futures.values())
+                yield run_case(case, target, profile=profile)
+            else:
+                yield futures[id(case)].result()
+    finally:  # a consumer that stops early leaves no case waiting to be sent
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _run(case: Case, target: Target, profile: str) -> Result:
     if profile not in case.profiles:
         return _result(case, Grade.SKIP, f"not part of the {profile!r} profile", profile)
     resource = target.resource(case.resource)
     if resource is None:
-        return _result(
-            case, Grade.SKIP,
-            f"needs {ROLE_HELP[case.resource]}: pass --resource {case.resource}=URL", profile,
-        )  # fmt: skip
+        return _result(case, Grade.SKIP, target.why_absent(case.resource), profile)
+    stopped = target.stopped_for(resource.url)
+    if stopped is not None:
+        return _result(case, Grade.ERROR, f"{NOT_RUN}{stopped}", profile)
     if resource.error is not None:
         return _result(case, Grade.ERROR, f"cannot use {resource.url}: {resource.error}", profile)
     if needs_baseline(case) and resource.status != 200:
@@ -77,12 +103,11 @@ def _run(case: Case, target: Target, profile: str) -> Result:
         bust = f"range-conformance={case.id}-{uuid.uuid4().hex[:12]}"
         planned = replace(planned, url=with_query(planned.url, bust))
         primers = [replace(p, url=with_query(p.url, bust)) for p in primers]
-    cap = read_cap(resource.length)
     for primer in primers:
-        primed = send(target.client, primer, cap)
+        primed = send(target.client, primer)
         if primed.error is not None:
             return _result(case, Grade.ERROR, f"priming request failed: {primed.error}", profile)
-    exchanges = send_all(target.client, planned, cap, case.request.parallel)
+    exchanges = send_all(target.client, planned, case.request.parallel)
     capable = target.range_capable if _uses_capability(case) else None
     verdicts = [
         grade(
@@ -96,8 +121,8 @@ def _run(case: Case, target: Target, profile: str) -> Result:
     if exchange.error is not None:
         verdict = _blame_transport_error(case, verdict, exchange, target, resource, profile)
     if case.then_baseline:
-        verdict = _still_answering(verdict, target, resource, profile)
-    return Result(case, verdict, exchange, profile, measures(exchanges, resource))
+        verdict = _still_answering(case, verdict, target, resource)
+    return Result(case, verdict, exchange.excerpt(EXCERPT), profile, measures(exchanges, resource))
 
 
 def with_query(url: str, parameter: str) -> str:
@@ -107,22 +132,35 @@ def with_query(url: str, parameter: str) -> str:
 
 
 def measures(exchanges: list[Exchange], resource: Resource) -> tuple[tuple[str, float], ...]:
-    """Time taken and octets received; amplification is octets per representation octet."""
-    octets = max(len(e.body) for e in exchanges)
+    """Time taken; the answer's size (as declared, else as read) and the body octets read;
+    amplification is the answer's size per representation octet."""
     seconds = max(e.elapsed for e in exchanges)
-    figures = [("seconds", round(seconds, 4)), ("octets", float(octets))]
+    size = max(_answer_octets(e) for e in exchanges)
+    read = max(e.body_octets for e in exchanges)
+    figures = [("seconds", round(seconds, 4)), ("octets", float(size))]
+    figures.append(("octets_read", float(read)))
     if resource.length:
-        figures.append(("amplification", round(octets / resource.length, 3)))
+        figures.append(("amplification", round(size / resource.length, 3)))
     return tuple(figures)
 
 
-def _still_answering(verdict: Verdict, target: Target, resource: Resource, profile: str) -> Verdict:
+def _answer_octets(exchange: Exchange) -> int:
+    declared = declared_length(exchange)
+    if declared is not None and exchange.request.method != "HEAD" and exchange.error is None:
+        return max(declared, exchange.body_octets)
+    return exchange.body_octets
+
+
+def _still_answering(case: Case, verdict: Verdict, target: Target, resource: Resource) -> Verdict:
     """After a DoS probe the server must still serve the plain GET correctly."""
-    check = target.client.send("GET", resource.url, [], cap=read_cap(resource.length))
+    check = send(target.client, PlannedRequest("GET", resource.url, (), None, b""))
     length = resource.length or 0
-    body_ok = check.body_capped or check.body == resource.read(0, length - 1) if length else True
+    body = check.body[:length]
+    body_ok = not body or body == resource.read(0, len(body) - 1)
     if check.error is None and check.status == 200 and body_ok:
         return verdict
+    if check.error is not None:
+        target.stop(resource.url, case.id, check.error)
     problem = check.error or f"got {check.status}" + ("" if body_ok else " with wrong content")
     finding = Finding(
         "aftermath",
@@ -149,8 +187,9 @@ def _blame_transport_error(
 
     Otherwise the target is down or unreachable and the case cannot be judged (ERROR).
     """
-    probe = target.client.send("GET", resource.url, [], cap=MIN_CAP)
+    probe = send(target.client, PlannedRequest("GET", resource.url, (), None, b""))
     if probe.error is not None or probe.status is None or probe.status >= 500:
+        target.stop(resource.url, case.id, probe.error or f"a plain GET got {probe.status}")
         return verdict
     tolerated = case.on_transport_error == "warn" and profile != "strict"
     grade_ = Grade.WARN if tolerated else Grade.FAIL
@@ -163,25 +202,30 @@ def _blame_transport_error(
     return Verdict(grade_, None, (finding,), f"{grade_.value}: {exchange.error}")
 
 
-def send_all(client: Client, planned: PlannedRequest, cap: int, copies: int) -> list[Exchange]:
+def send_all(client: Client, planned: PlannedRequest, copies: int) -> list[Exchange]:
     """One request, or several at once on separate connections."""
     if copies == 1:
-        return [send(client, planned, cap)]
+        return [send(client, planned)]
     raw = PlannedRequest(
         planned.method, planned.url, planned.headers,
         planned.raw_lines or tuple(f"{n}: {v}" for n, v in planned.headers), planned.body,
     )  # fmt: skip
     with ThreadPoolExecutor(max_workers=copies) as pool:
-        return list(pool.map(lambda _: send(client, raw, cap), range(copies)))
+        return list(pool.map(lambda _: send(client, raw), range(copies)))
 
 
-def send(client: Client, planned: PlannedRequest, cap: int) -> Exchange:
+def send(client: Client, planned: PlannedRequest) -> Exchange:
+    """Send on the path the request needs, reading as much of the body as a case may."""
+    cap, window = WHOLE_BODY, WINDOW
     if planned.raw_lines is not None or planned.method == "HEAD":
         lines = planned.raw_lines or tuple(f"{n}: {v}" for n, v in planned.headers)
-        return client.send_raw(planned.method, planned.url, list(lines), body=planned.body, cap=cap)
+        return client.send_raw(
+            planned.method, planned.url, list(lines), body=planned.body, cap=cap, window=window
+        )
     return client.send(
-        planned.method, planned.url, list(planned.headers), body=planned.body, cap=cap
-    )
+        planned.method, planned.url, list(planned.headers), body=planned.body, cap=cap,
+        window=window,
+    )  # fmt: skip
 
 
 def _uses_capability(case: Case) -> bool:
@@ -194,10 +238,12 @@ def _without_baseline(case: Case, target: Target, resource: Resource, profile: s
         planned = plan_request(case.request, resource)
     except NotApplicable as reason:
         return _result(case, Grade.SKIP, str(reason), profile)
-    exchange = send(target.client, planned, read_cap(resource.length))
+    exchange = send(target.client, planned)
     if exchange.error is None and not any(e.matches(exchange.status) for e in case.expectations):
         verdict = grade(case, exchange, resource, profile=profile, range_value=planned.range_value)
-        return Result(case, verdict, exchange, profile, measures([exchange], resource))
+        return Result(
+            case, verdict, exchange.excerpt(EXCERPT), profile, measures([exchange], resource)
+        )
     return _result(
         case, Grade.ERROR,
         f"{resource.url} answered {resource.status} to a plain GET, so its representation "

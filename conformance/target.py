@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import email.utils
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .client import Client
 from .errors import TargetError
@@ -39,11 +40,15 @@ ROLE_HELP = {
     "cache": "the main resource as served through a cache or CDN",
 }
 
+MIN_LENGTH = 1000  # the main resource's least length: the catalogue's positions assume it
+LARGE = 2**32  # past this, 32-bit offsets and lengths break
+
 # Request headers that select a learned form of a resource (content negotiation).
 VARIANT_HEADERS = {"identity": [], "gzip": [("Accept-Encoding", "gzip")]}
 
-IN_MEMORY_LIMIT = 32 * 1024 * 1024
-PREFIX_CHECK = 64 * 1024  # octets of a large 200 compared with --oracle-file
+IN_MEMORY_LIMIT = 1024 * 1024  # a representation up to this size is learned whole, in memory
+PREFIX = 64 * 1024  # of a larger one, the plain 200's first octets (the rest: the oracle)
+MISSING_NAME = "range-conformance-no-such-resource-7f3a9c"  # a sibling name nobody serves
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Resource:
     oracle: Oracle | None
     error: str | None = None
     learned_octets: int = 0
+    stands_in: bool = False  # the main resource, serving a role nobody named
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -104,8 +110,21 @@ def check_url(url: str) -> str:
     return url
 
 
+def sibling_url(url: str, name: str) -> str:
+    """`url` with its last path segment replaced by `name`, query and fragment dropped."""
+    parts = urlsplit(url)
+    folder = parts.path.rpartition("/")[0]
+    return urlunsplit(parts._replace(path=f"{folder}/{name}", query="", fragment=""))
+
+
 class Target:
-    """Role → URL, with each resource learned once (thread-safe, lazily)."""
+    """Role → URL, with each resource learned once (thread-safe, lazily).
+
+    A role nobody named is served by what the target offers where that is exactly what the
+    role asks for: the main resource when its ETag is weak (`weak`), it is long enough
+    (`r10000`, `large`), it is text (`text`) or it has no validators (`dynamic`); and for
+    `missing`, a sibling name of the main URL, but only if it answers 404.
+    """
 
     def __init__(
         self,
@@ -126,37 +145,103 @@ class Target:
         check_oracle_files(self.oracle_files)
         self.oracle_mode = oracle_mode
         self._learned: dict[str, Resource] = {}
+        self._gates: dict[str, threading.Lock] = {}
         self._capable: bool | None = None
+        self._capability = threading.Lock()
         self._lock = threading.Lock()
+        self._stopped: dict[str, tuple[str, str]] = {}  # origin → (case id, what happened)
+
+    def stop(self, url: str, case_id: str, problem: str) -> None:
+        """Record, once per origin, that it stopped answering: later cases there are not sent."""
+        with self._lock:
+            self._stopped.setdefault(_origin(url), (case_id, problem))
+
+    def stopped_for(self, url: str) -> str | None:
+        """In a few words, why cases on `url` are no longer sent (the whole story is
+        `stopped`, said once)."""
+        origin = _origin(url)
+        with self._lock:
+            found = self._stopped.get(origin)
+        return None if found is None else f"{origin} stopped answering during {found[0]}"
+
+    @property
+    def stopped(self) -> str | None:
+        """Every origin that stopped answering during the run, where and how, once each."""
+        with self._lock:
+            told = [f"{origin} stopped answering during {case_id} ({problem})"
+                    for origin, (case_id, problem) in self._stopped.items()]  # fmt: skip
+        return "; ".join(told) or None
 
     def resource(self, role: str, form: str = "identity") -> Resource | None:
         """The learned resource for a role (in a negotiated form), or None when not given."""
         if role not in self.urls:
-            return None
+            return self._stand_in(role, form)
         if role == "cache" and form == "identity" and "main" in self.urls:
             # Learned from the origin: a GET through the cache would fill it before the case.
             origin = self.resource("main")
             return replace(origin, role="cache", url=self.urls["cache"]) if origin else None
         key = role if form == "identity" else f"{role}:{form}"
+        oracle = self.oracle_files.get(role) if form == "identity" else None
+        return self._learn_once(key, role, self.urls[role], oracle, VARIANT_HEADERS[form])
+
+    def _learn_once(
+        self,
+        key: str,
+        role: str,
+        url: str,
+        oracle_file: Path | None,
+        headers: list[tuple[str, str]],
+    ) -> Resource:
+        """Learn `key` once; threads asking for it meanwhile wait for that one answer."""
         with self._lock:
-            if key not in self._learned:
-                oracle = self.oracle_files.get(role) if form == "identity" else None
-                self._learned[key] = learn(
-                    self.client, role, self.urls[role], oracle, VARIANT_HEADERS[form],
-                    mode=self.oracle_mode,
-                )  # fmt: skip
-            return self._learned[key]
+            if key in self._learned:
+                return self._learned[key]
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._learned:
+                    return self._learned[key]
+            learned = learn(self.client, role, url, oracle_file, headers, mode=self.oracle_mode)
+            with self._lock:
+                self._learned[key] = learned
+            return learned
+
+    def _stand_in(self, role: str, form: str) -> Resource | None:
+        if role == "missing":
+            return self._missing() if form == "identity" else None
+        main = self.resource("main", form) if role in STAND_INS else None
+        if main is None or main.status != 200 or main.error is not None:
+            return None
+        if not STAND_INS[role](main):
+            return None
+        return replace(main, role=role, stands_in=True)
+
+    def _missing(self) -> Resource | None:
+        url = sibling_url(self.urls["main"], MISSING_NAME)
+        found = self._learn_once("missing", "missing", url, None, [])
+        return replace(found, stands_in=True) if found.status == 404 else None
+
+    def why_absent(self, role: str) -> str:
+        """Why a case on `role` cannot run, and what to pass: for its skip message."""
+        passing = f"pass --resource {role}=URL"
+        if role in STAND_INS:
+            return f"needs {ROLE_HELP[role]}, and the main resource is not one: {passing}"
+        if role == "missing":
+            url = sibling_url(self.urls["main"], MISSING_NAME)
+            found = self._learn_once("missing", "missing", url, None, [])
+            answer = found.error or f"answered {found.status}"
+            return f"needs {ROLE_HELP[role]}; {url} {answer}, not 404: {passing}"
+        return f"needs {ROLE_HELP[role]}: {passing}"
+
+    def learned(self) -> dict[str, Resource]:
+        """Every resource learned so far, by role (and form)."""
+        with self._lock:
+            return dict(self._learned)
 
     def oracles(self) -> dict[str, str]:
         """Which oracle each learned resource used, for the report."""
         with self._lock:
             return {key: r.oracle.description for key, r in self._learned.items() if r.oracle}
-
-    def octets_fetched(self) -> int:
-        """Octets downloaded to learn the resources and fetch oracle windows."""
-        with self._lock:
-            return sum(r.learned_octets + (r.oracle.octets_fetched if r.oracle else 0)
-                       for r in self._learned.values())  # fmt: skip
 
     def close(self) -> None:
         """Remove what `--oracle full` downloaded."""
@@ -167,12 +252,32 @@ class Target:
 
     @property
     def range_capable(self) -> bool | None:
-        """Whether the main resource answers `bytes=0-1` with 206 (for 200F(c) grading)."""
-        with self._lock:
+        """Whether the main resource answers `bytes=0-1` with 206 (for 200F(c) grading): asked
+        once, under a lock of its own so that nobody else waits for the answer."""
+        with self._capability:
             if self._capable is None:
                 probe = self.client.send("GET", self.urls["main"], [("Range", "bytes=0-1")], cap=2)
                 self._capable = probe.status == 206 if probe.error is None else None
             return self._capable
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _text(resource: Resource) -> bool:
+    return (resource.header("Content-Type") or "").lower().startswith("text/plain")
+
+
+# Roles the main resource can serve itself, when it is what the role asks for.
+STAND_INS: dict[str, Callable[[Resource], bool]] = {
+    "weak": lambda r: (r.etag or "").startswith("W/"),
+    "r10000": lambda r: (r.length or 0) >= 10_000,
+    "large": lambda r: (r.length or 0) > LARGE,
+    "text": _text,
+    "dynamic": lambda r: r.etag is None and r.header("Last-Modified") is None,
+}
 
 
 def check_oracle_files(oracle_files: dict[str, Path]) -> None:
@@ -191,10 +296,16 @@ def learn(
     *,
     mode: str = "auto",
 ) -> Resource:
-    """GET the resource once: status, headers, length and an oracle for its bytes."""
-    exchange = client.send("GET", url, headers or [], cap=IN_MEMORY_LIMIT, whole_or_nothing=True)
+    """GET the resource once: status, headers, length and an oracle for its bytes.
+
+    A representation up to IN_MEMORY_LIMIT is read whole; of a larger one only the first
+    PREFIX octets (none when `--oracle full` will download it all), and the connection is
+    closed rather than drained.
+    """
+    prefix = 0 if mode == "full" and oracle_file is None else PREFIX  # full: all comes later
+    exchange = client.send("GET", url, headers or [], cap=IN_MEMORY_LIMIT, window=prefix)
     resource = _learn(client, role, url, oracle_file, headers or [], mode, exchange)
-    return replace(resource, learned_octets=len(exchange.body))
+    return replace(resource, learned_octets=exchange.body_octets)
 
 
 def _learn(
@@ -222,7 +333,7 @@ def _learn(
                 f"but the server declares Content-Length: {declared}",
             )
         oracle = FileOracle(oracle_file)
-        problem = _disagreement(client, url, oracle, exchange)
+        problem = _disagreement(url, oracle, exchange)
         if problem is not None:
             return _broken(role, url, exchange, problem)
         return Resource(role, url, 200, exchange.headers, size, oracle)
@@ -241,7 +352,8 @@ def _learn(
             role,
             url,
             exchange,
-            "larger than 32 MiB and no Content-Length: give its size and bytes with --oracle-file",
+            f"its 200 has no Content-Length and is longer than {IN_MEMORY_LIMIT} octets, so its "
+            "length is unknown: give its size and octets with --oracle-file PATH",
         )
     if mode == "full":
         try:
@@ -249,16 +361,13 @@ def _learn(
         except TargetError as error:
             return _broken(role, url, exchange, str(error))
         return Resource(role, url, 200, exchange.headers, declared, streamed)
-    return Resource(role, url, 200, exchange.headers, declared,
-                    WindowOracle(client, url, declared))  # fmt: skip
+    windows = WindowOracle(client, url, declared, prefix=exchange.body[:PREFIX])
+    return Resource(role, url, 200, exchange.headers, declared, windows)
 
 
-def _disagreement(client: Client, url: str, oracle: FileOracle, exchange: Exchange) -> str | None:
-    """Check the local copy against the plain 200 (never a 206, which is what is on trial)."""
+def _disagreement(url: str, oracle: FileOracle, exchange: Exchange) -> str | None:
+    """Check the local copy against the plain 200's octets (never a 206, which is on trial)."""
     body = exchange.body
-    if exchange.body_capped or not body:
-        prefix = client.send("GET", url, [], cap=PREFIX_CHECK)
-        body = prefix.body if prefix.error is None and prefix.status == 200 else b""
     if body and body != oracle.read(0, len(body) - 1):
         return (
             f"--oracle-file {oracle.path} differs from the 200 that {url} serves "

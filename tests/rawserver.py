@@ -146,6 +146,28 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def vanishing(answer: bytes, trigger: bytes = b"x-vanish:") -> Handler:
+    """Answer every request with `answer`, except: a request carrying the `trigger` header, and
+    the two after it (a plain GET to see whether the server is still there, and the client's
+    one retry of it), are closed unanswered. A server that goes away during one case and is
+    back by the next run."""
+    unanswered = [0]
+    lock = threading.Lock()
+
+    def handler(conn: Connection, head: bytes) -> bool:
+        with lock:
+            if trigger in head.lower():
+                unanswered[0] = 2
+                return False
+            if unanswered[0]:
+                unanswered[0] -= 1
+                return False
+        conn.send(answer)
+        return False
+
+    return handler
+
+
 @contextmanager
 def serving(handler: Handler, *, path: str = "/r") -> Iterator[RawServer]:
     """Run a RawServer for the duration of the block."""

@@ -65,6 +65,8 @@ def test_check_step_reports_a_failing_exit_code_without_stopping(tmp_path: Path)
     env = base_env(tmp_path, RC_URL="http://127.0.0.1:9/unreachable", RC_ARGS="--id BAS-01")
     done = run_step("Check range requests", env, tmp_path)
     assert done.returncode == 0  # the verdict step fails the job, after the reports are kept
-    assert (tmp_path / "output").read_text().strip() == "exit-code=1"
-    verdict = run_step("Verdict", {"RC_EXIT": "1"}, tmp_path)
-    assert verdict.returncode == 1
+    assert (tmp_path / "output").read_text().strip() == "exit-code=2"  # nothing to check there
+    assert "connection refused. Is the server running? No case was run." in done.stderr
+    for code in ("1", "2"):
+        verdict = run_step("Verdict", {"RC_EXIT": code}, tmp_path)
+        assert verdict.returncode == int(code)

@@ -26,8 +26,8 @@ from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.model import Case
 from reference_server import create_app, serve_in_thread
-from tests.conformance.test_reports import mixed_argv, write_mixed_cases
 from tests.conftest import role_urls
+from tests.helpers.mixed import mixed_argv, write_mixed_cases
 from tests.mutants.mutants import MinusZeroIsWhole, SliceFromFirstPlusOne
 from tests.rawserver import Connection, RawServer, closed_port
 
@@ -40,8 +40,10 @@ assert len(BODY) == 1000
 
 
 def run(*argv: str) -> tuple[int, str]:
+    """Exit code and output; verbose (every case's line, for `outcomes`) unless asked for -q."""
     out = io.StringIO()
-    return main(list(argv), out=out), out.getvalue()
+    loud = [] if {"-q", "--quiet", "-v", "--verbose"} & set(argv) else ["-v"]
+    return main([*argv, *loud], out=out), out.getvalue()
 
 
 def outcomes(out: str) -> dict[str, str]:
@@ -180,16 +182,22 @@ def test_oracle_file_shows_slices_a_server_takes_from_the_wrong_place(fixtures_d
     assert "content differs from the representation's octets 0-1" in out
 
 
-def assert_oracle_disagrees(out: str, case_id: str, oracle: Path) -> None:
-    """A local copy that differs from the server's 200 is refused up front: never a pass, but an
-    error naming the copy."""
-    assert outcomes(out)[case_id] == "error", out
-    assert f"--oracle-file {oracle} differs from the 200 that http://127.0.0.1:" in out
-    assert "is it the same version?" in out
+def assert_oracle_disagrees(code: int, out: str, err: str, oracle: Path) -> None:
+    """A local copy that differs from the server's 200 is refused up front, before any case:
+    never a pass, but one usage error naming the copy."""
+    assert code == 2
+    assert out == ""
+    assert err.startswith("range-conformance: cannot use http://127.0.0.1:")
+    assert f"--oracle-file {oracle} differs from the 200 that http://127.0.0.1:" in err
+    assert "is it the same version? No case was run." in err
+    assert err.count("\n") == 1
 
 
 def test_oracle_file_that_differs_is_never_a_pass(
-    reference_base_url: str, fixtures_dir: Path, tmp_path: Path
+    reference_base_url: str,
+    fixtures_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     copy = tmp_path / "r1000.bin"
     data = bytearray((fixtures_dir / "r1000.bin").read_bytes())
@@ -199,12 +207,14 @@ def test_oracle_file_that_differs_is_never_a_pass(
     code, out = run(
         urls["main"], "--cases", str(SINGLE), "--id", "SGL-04", "--oracle-file", str(copy)
     )
-    assert code == 1
-    assert_oracle_disagrees(out, "SGL-04", copy)
+    assert_oracle_disagrees(code, out, capsys.readouterr().err, copy)
 
 
 def test_oracle_file_for_another_role(
-    reference_base_url: str, fixtures_dir: Path, tmp_path: Path
+    reference_base_url: str,
+    fixtures_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     urls = role_urls(reference_base_url)
     wrong = tmp_path / "one.bin"
@@ -221,35 +231,36 @@ def test_oracle_file_for_another_role(
     code, out = run(*argv, "--oracle-file", f"one={fixtures_dir / 'one.bin'}")
     assert code == 0
     assert outcomes(out) == {"SGL-25": "pass"}
+    capsys.readouterr()
     code, out = run(*argv, "--oracle-file", f"one={wrong}")
-    assert code == 1
-    assert_oracle_disagrees(out, "SGL-25", wrong)
+    err = capsys.readouterr().err
+    assert err.startswith(f"range-conformance: --resource one={urls['one']}: --oracle-file")
+    assert_oracle_disagrees(code, out, err.replace("--resource one=", "cannot use ", 1), wrong)
 
 
-def test_oracle_file_of_the_wrong_size_is_an_error_naming_it(
-    reference_base_url: str, tmp_path: Path
+def test_oracle_file_of_the_wrong_size_is_a_usage_error_naming_it(
+    reference_base_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     short = tmp_path / "short.bin"
     short.write_bytes(b"x" * 999)
-    code, out = run(
-        role_urls(reference_base_url)["main"],
-        "--cases",
-        str(SINGLE),
-        "--id",
-        "SGL-04",
-        "--oracle-file",
-        str(short),
+    main_url = role_urls(reference_base_url)["main"]
+    code, out = run(main_url, "--cases", str(SINGLE), "--id", "SGL-04", "--oracle-file", str(short))
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"range-conformance: cannot use {main_url}: --oracle-file {short} has 999 octets but "
+        "the server declares Content-Length: 1000. No case was run.\n"
     )
-    assert code == 1
-    assert outcomes(out) == {"SGL-04": "error"}
-    assert f"--oracle-file {short} has 999 octets" in out
 
 
 # --- the target file, end to end --------------------------------------------------------------
 
 
 def test_targets_file_drives_a_run(
-    recorded: tuple[str, Recorder], reference_base_url: str, fixtures_dir: Path, tmp_path: Path
+    recorded: tuple[str, Recorder],
+    reference_base_url: str,
+    fixtures_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     main_url, recorder = recorded
     shutil.copy(fixtures_dir / "one.bin", tmp_path / "one-copy.bin")
@@ -272,10 +283,10 @@ def test_targets_file_drives_a_run(
     # the relative oracle path is read next to the target file: a wrong copy there is noticed
     wrong = tmp_path / "one-copy.bin"
     wrong.write_bytes(bytes([wrong.read_bytes()[0] ^ 1]))
+    capsys.readouterr()
     code, out = run("--targets", str(targets), *selection)
-    assert code == 1
-    assert outcomes(out) == {"SGL-25": "error", "MED-03": "pass"}
-    assert_oracle_disagrees(out, "SGL-25", wrong)
+    err = capsys.readouterr().err
+    assert_oracle_disagrees(code, out, err.replace("--resource one=", "cannot use ", 1), wrong)
 
 
 def test_a_missing_oracle_file_is_a_usage_error(
@@ -344,7 +355,9 @@ def test_user_agent_default_and_override(recorded: tuple[str, Recorder]) -> None
 # --- timeouts ---------------------------------------------------------------------------------
 
 
-def test_timeout_a_server_that_never_answers_is_an_error_within_the_timeout() -> None:
+def test_timeout_a_server_that_never_answers_is_an_error_within_the_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with canned(lambda head: None) as (port, heads):
         started = time.monotonic()
         code, out = run(
@@ -357,9 +370,11 @@ def test_timeout_a_server_that_never_answers_is_an_error_within_the_timeout() ->
             "0.3",
         )
         elapsed = time.monotonic() - started
-    assert code == 1
-    assert outcomes(out) == {"BAS-01": "error"}
-    assert re.search(r"no answer|timed out", out)
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"range-conformance: http://127.0.0.1:{port}/r accepted the request but sent no answer "
+        "within 0.3 s. No case was run.\n"
+    )
     assert len(heads) == 1
     assert elapsed < 3
 
@@ -390,7 +405,7 @@ def full_backlog() -> Iterator[int]:
         listener.close()
 
 
-def test_connect_timeout_is_honoured() -> None:
+def test_connect_timeout_is_honoured(capsys: pytest.CaptureFixture[str]) -> None:
     with full_backlog() as port:
         started = time.monotonic()
         code, out = run(
@@ -405,9 +420,11 @@ def test_connect_timeout_is_honoured() -> None:
             "30",
         )
         elapsed = time.monotonic() - started
-    assert code == 1
-    assert outcomes(out) == {"BAS-01": "error"}
-    assert "timed out" in out
+    assert (code, out) == (2, "")
+    assert capsys.readouterr().err == (
+        f"range-conformance: connecting to http://127.0.0.1:{port}/r timed out after 0.3 s. "
+        "No case was run.\n"
+    )
     assert elapsed < 3
 
 
@@ -452,12 +469,19 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 TLS_CASES = ("--cases", str(BASELINE), "--id", "BAS-01", "--id", "BAS-02")  # GET and raw HEAD
 
 
-def test_tls_unknown_ca_is_an_error_by_default(pki: Pki, fixtures_dir: Path) -> None:
+def test_tls_unknown_ca_is_a_usage_error_by_default(
+    pki: Pki, fixtures_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with serve_tls(create_app(fixtures_dir), pki.context(require_client_cert=False)) as base:
         code, out = run(role_urls(base)["main"], *TLS_CASES)
-    assert code == 1
-    assert set(outcomes(out).values()) == {"error"}
-    assert "CERTIFICATE_VERIFY_FAILED" in out or "certificate verify failed" in out
+    assert (code, out) == (2, "")
+    err = capsys.readouterr().err
+    assert err.startswith(f"range-conformance: TLS handshake with {role_urls(base)['main']} ")
+    assert "certificate verify failed" in err
+    assert err.endswith(
+        " (pass --ca-bundle PATH for a private certificate authority, or --insecure). "
+        "No case was run.\n"
+    )
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -475,13 +499,17 @@ def test_tls_ca_bundle_verifies(pki: Pki, fixtures_dir: Path) -> None:
     assert outcomes(out) == {"BAS-01": "pass", "BAS-02": "pass"}
 
 
-def test_tls_client_cert_is_presented(pki: Pki, fixtures_dir: Path) -> None:
+def test_tls_client_cert_is_presented(
+    pki: Pki, fixtures_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     context = pki.context(require_client_cert=True)
     with serve_tls(create_app(fixtures_dir), context) as base:
         url = role_urls(base)["main"]
         code, out = run(url, *TLS_CASES, "--ca-bundle", str(pki.ca_pem))
-        assert code == 1
-        assert set(outcomes(out).values()) == {"error"}
+        assert (code, out) == (2, "")
+        err = capsys.readouterr().err
+        assert err.startswith(f"range-conformance: TLS handshake with {url} failed: ")
+        assert "pass --client-cert CERT[,KEY]). No case was run." in err
         code, out = run(
             url,
             *TLS_CASES,
@@ -638,7 +666,7 @@ def test_fail_on_warn(tmp_path: Path, reference_base_url: str) -> None:
     code, out = run(*argv)
     assert code == 0
     assert outcomes(out) == {"TST-01": "pass", "TST-02": "info", "TST-03": "warn"}
-    assert out.splitlines()[-4].startswith("conformant: ")
+    assert out.splitlines()[-1].startswith("conformant: ")
     code, out = run(*argv, "--fail-on", "warn")
     assert code == 1
     assert "NOT conformant: 1 pass · 1 info · 1 warn" in out
@@ -648,18 +676,34 @@ def test_fail_on_warn(tmp_path: Path, reference_base_url: str) -> None:
     assert run(*argv[:3], "--id", "TST-02", "--fail-on", "warn")[0] == 0
 
 
-def test_quiet_prints_only_problems_and_the_summary(
+def test_quiet_prints_the_verdict_alone_and_default_what_is_not_pass_or_info(
     tmp_path: Path, reference_base_url: str
 ) -> None:
-    argv = mixed_argv(reference_base_url, tmp_path)
-    loud = run(*argv)[1]
-    code, quiet = run(*argv, "-q")
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        loud = run(*argv, "-v")[1]
+        default = _plain(*argv)
+        code, quiet = run(*argv, "-q")
+        again = run(*argv, "--quiet")[1]
     assert code == 1
     assert set(outcomes(loud)) == {"TST-01", "TST-02", "TST-03", "TST-04", "TST-05", "TST-06"}
-    assert outcomes(quiet) == {"TST-03": "warn", "TST-04": "fail", "TST-06": "error"}
-    assert "NOT conformant: 1 skip · 1 pass · 1 info · 1 warn · 1 fail · 1 error" in quiet
-    assert "reproduce:" in quiet
-    assert run(*argv, "--quiet")[1].count("\n") == quiet.count("\n")
+    assert outcomes(default) == {
+        "TST-03": "warn", "TST-04": "fail", "TST-05": "skip", "TST-06": "error"
+    }  # fmt: skip
+    assert "reproduce:" in default
+    assert outcomes(quiet) == {}
+    assert "reproduce:" not in quiet
+    assert quiet.splitlines()[-1].startswith(
+        "NOT conformant: 1 skip · 1 pass · 1 info · 1 warn · 1 fail · 1 error in "
+    )
+    assert len(quiet.splitlines()) == 2  # the origin that stopped answering, and the verdict
+    assert again.count("\n") == quiet.count("\n")
+
+
+def _plain(*argv: str) -> str:
+    """Output of a run with neither -q nor -v."""
+    out = io.StringIO()
+    main(list(argv), out=out)
+    return out.getvalue()
 
 
 def test_list_prints_id_level_section_and_title_and_sends_nothing(tmp_path: Path) -> None:
@@ -787,12 +831,12 @@ def test_target_app_errors_exit_2(
 def test_workers_give_the_same_results_in_the_same_order(
     tmp_path: Path, reference_base_url: str
 ) -> None:
-    argv = mixed_argv(reference_base_url, tmp_path)
-    code_1, one_by_one = run(*argv, "--json", str(tmp_path / "a.json"))
-    code_4, parallel = run(*argv, "-j", "4", "--json", str(tmp_path / "b.json"))
-    assert code_1 == code_4 == 1
-    assert list(outcomes(one_by_one).items()) == list(outcomes(parallel).items())
-    assert len(outcomes(parallel)) == 6
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        code_1, one_by_one = run(*argv, "--json", str(tmp_path / "a.json"))
+        code_4, parallel = run(*argv, "-j", "4", "--json", str(tmp_path / "b.json"))
+        assert code_1 == code_4 == 1
+        assert list(outcomes(one_by_one).items()) == list(outcomes(parallel).items())
+        assert len(outcomes(parallel)) == 6
 
 
 def test_version_prints_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -152,6 +153,46 @@ def test_a_server_that_always_drops_the_request_is_still_an_error() -> None:
     assert "closed the connection without answering" in (exchange.error or "")
     assert len(server.requests) == 3  # GET twice (one retry), POST once: not idempotent
     assert posted.error is not None
+
+
+def test_a_method_that_is_not_idempotent_never_rides_a_kept_alive_connection() -> None:
+    """A server that answers one request per connection and drops the next one unanswered (an
+    idle connection it closes just as a request arrives): a GET left the connection in the
+    pool, and RANGETEST, which may not be retried (RFC 9112 §9.3.1), must go out on a fresh
+    connection and be answered, every time."""
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    answered: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+    def one_answer_per_connection(conn: Connection, head: bytes) -> bool:
+        if conn in answered:
+            return False  # the second request on this connection: closed without a word
+        answered.add(conn)
+        return conn.send(answer)  # and keep the connection, as the answer implies
+
+    with serving(one_answer_per_connection) as server, Client() as client:
+        for _ in range(20):
+            assert client.send("GET", server.url, [], cap=100).status == 200
+            tested = client.send("RANGETEST", server.url, [("Range", "bytes=0-1")], cap=100)
+            assert (tested.status, tested.error) == (200, None)
+
+
+def test_the_client_counts_requests_and_octets_read() -> None:
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + bytes(1000)
+
+    def served(conn: Connection, head: bytes) -> bool:
+        return conn.send(answer)
+
+    with serving(served) as server, Client() as client:
+        whole = client.send("GET", server.url, [], cap=10_000)
+        window = client.send("GET", server.url, [], cap=100, window=10)
+        raw = client.send_raw("GET", server.url, [], cap=10_000)
+    head = len(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    assert (whole.body_octets, whole.head_octets) == (1000, head)
+    assert (len(window.body), window.body_capped) == (10, True)  # a window, then closed
+    assert window.body_octets == 11  # one past the window: how a cap knows there is more
+    assert raw.body_octets == 1000
+    assert client.traffic.requests == 3
+    assert client.traffic.octets == 3 * head + 1000 + 11 + 1000
 
 
 def test_the_raw_path_deadline_holds_over_tls(tmp_path: Path) -> None:

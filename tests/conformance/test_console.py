@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ import pytest
 from conformance.cli import main
 from conformance.console import Console, summary_by_section
 from conformance.loader import bundled_cases_dir
-from tests.conformance.test_reports import closed_port, write_mixed_cases
 from tests.conftest import role_urls
+from tests.helpers.mixed import mixed_argv
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # Select Graphic Rendition: colour and weight
 
@@ -33,15 +34,10 @@ def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def argv(tmp_path: Path, reference_base_url: str) -> list[str]:
+def argv(tmp_path: Path, reference_base_url: str) -> Iterator[list[str]]:
     """Six cases, one per outcome."""
-    return [
-        role_urls(reference_base_url)["main"],
-        "--cases",
-        str(write_mixed_cases(tmp_path)),
-        "--resource",
-        f"one=http://127.0.0.1:{closed_port()}/one",
-    ]
+    with mixed_argv(reference_base_url, tmp_path) as command:
+        yield command
 
 
 def run_on(stream: io.StringIO, argv: list[str]) -> str:
@@ -50,7 +46,7 @@ def run_on(stream: io.StringIO, argv: list[str]) -> str:
 
 
 def test_a_terminal_gets_colour_and_a_progress_line(argv: list[str]) -> None:
-    out = run_on(FakeTTY(), argv)
+    out = run_on(FakeTTY(), [*argv, "-v"])
     assert "\x1b[32mPASS \x1b[0m TST-01" in out
     assert "\x1b[31;1mFAIL \x1b[0m TST-04" in out
     assert "\x1b[33mWARN \x1b[0m TST-03" in out
@@ -67,7 +63,7 @@ def test_no_color_means_no_colour_even_on_a_terminal(
     argv: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    out = run_on(FakeTTY(), argv)
+    out = run_on(FakeTTY(), [*argv, "-v"])
     assert SGR.search(out) is None
     assert "PASS  TST-01" in out
     assert "FAIL  TST-04" in out
@@ -80,7 +76,7 @@ def test_no_color_counts_when_empty(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_pipe_gets_plain_lines(argv: list[str]) -> None:
-    out = run_on(io.StringIO(), argv)
+    out = run_on(io.StringIO(), [*argv, "--verbose"])
     assert "\x1b" not in out
     assert "\r" not in out
     lines = out.splitlines()
@@ -93,7 +89,7 @@ def test_ci_gets_no_progress_rewriting(argv: list[str], monkeypatch: pytest.Monk
     out = run_on(FakeTTY(), argv)
     assert "\r" not in out
     assert "\x1b[K" not in out
-    assert "PASS" in out
+    assert "FAIL" in out
 
 
 def test_ci_and_no_color_on_a_terminal_is_plain_text(
@@ -106,22 +102,41 @@ def test_ci_and_no_color_on_a_terminal_is_plain_text(
     assert "\r" not in out
 
 
-def test_quiet_on_a_terminal_still_shows_progress_but_not_passes(argv: list[str]) -> None:
-    out = run_on(FakeTTY(), [*argv, "-q"])
+def test_by_default_a_terminal_lists_what_is_not_pass_or_info(argv: list[str]) -> None:
+    out = run_on(FakeTTY(), argv)
     assert "TST-01   plain GET passes" not in out
+    assert "TST-02   a first range taken as info" not in out
     assert "\x1b[31;1mFAIL \x1b[0m TST-04" in out
+    assert "\x1b[2mSKIP \x1b[0m TST-05" in out
     assert "\r\x1b[K[" in out
 
 
-def test_the_verdict_and_the_summary_by_section(argv: list[str]) -> None:
-    out = run_on(io.StringIO(), argv)
-    tail = out[out.index("NOT conformant: ") :].splitlines()
-    assert tail[0].startswith(
-        "NOT conformant: 1 skip · 1 pass · 1 info · 1 warn · 1 fail · 1 error in "
+def test_quiet_on_a_terminal_shows_progress_and_the_verdict_alone(argv: list[str]) -> None:
+    out = run_on(FakeTTY(), [*argv, "-q"])
+    assert "TST-0" not in out.replace("\r\x1b[K", "\n").split("\n")[-1]
+    shown = [segment.split("\r\x1b[K")[-1] for segment in out.split("\n")]  # past progress
+    printed = [line for line in shown if line]
+    assert len(printed) == 2  # the one fact no summary may hide, and the verdict
+    assert printed[0].startswith("http://127.0.0.1:")
+    assert " stopped answering during TST-06 " in printed[0]
+    assert printed[1].startswith("NOT conformant: ")
+    assert "\r\x1b[K[" in out
+
+
+def test_the_summary_by_section_comes_with_verbose_and_the_verdict_is_the_last_line(
+    argv: list[str],
+) -> None:
+    out = run_on(io.StringIO(), [*argv, "-v"])
+    lines = out.splitlines()
+    assert re.fullmatch(
+        r"NOT conformant: 1 skip · 1 pass · 1 info · 1 warn · 1 fail · 1 error "
+        r"in \d+\.\d\d s, \d+\.\d KiB read",
+        lines[-1],
     )
-    sections = [line.split()[0] for line in tail[1:6]]
-    assert sections == ["§14.1", "§14.1.2", "§14.2", "§14.10", "§15.3.1"]
-    assert tail[3].split()[1:] == ["1", "error", "1", "skip"]
+    table = [line.split() for line in lines if line.startswith("  §")]
+    assert [row[0] for row in table] == ["§14.1", "§14.1.2", "§14.2", "§14.10", "§15.3.1"]
+    assert table[2][1:] == ["1", "error", "1", "skip"]
+    assert "  §14.1.2 " not in run_on(io.StringIO(), argv)  # not without -v
 
 
 def test_summary_by_section_names_branches_only_where_there_is_a_choice(
@@ -141,6 +156,7 @@ def test_summary_by_section_names_branches_only_where_there_is_a_choice(
             str(cases / "single.range.yaml"),
             "--cases",
             str(cases / "baseline.range.yaml"),
+            "-v",
         ],
         out=out,
     )

@@ -7,6 +7,8 @@ test_cli_options.py.
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -71,6 +73,7 @@ ROWS: dict[str, tuple[list[str], object]] = {
     "junit": (["--junit", "/r.xml"], lambda s: s.reports == {"junit": Path("/r.xml")}),
     "md": (["--md", "/r.md"], lambda s: s.reports == {"md": Path("/r.md")}),
     "html": (["--html", "/r.html"], lambda s: s.reports == {"html": Path("/r.html")}),
+    "workers": (["-j", "3"], lambda s: s.workers == 3),
 }
 
 
@@ -158,10 +161,52 @@ def test_bad_option_values_raise_target_error(argv: list[str], message: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("given", "holds"),
+    [
+        (["--level", "must"], lambda s: s.levels == ("MUST",)),
+        (["--profile", "MEDIA"], lambda s: s.profile == "media"),
+        (["--oracle", "Full"], lambda s: s.oracle_mode == "full"),
+        (["--fail-on", "WARN"], lambda s: s.fail_on == "warn"),
+    ],
+)
+def test_choices_are_taken_in_any_letter_case(
+    given: list[str], holds: Callable[[Settings], bool]
+) -> None:
+    assert holds(settings_for(*given))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--timeout", "-1"], "--timeout -1.0: must be a positive number of seconds"),
+        (["--timeout", "0"], "--timeout 0.0: must be a positive number of seconds"),
+        (["--connect-timeout", "nan"], "--connect-timeout nan: must be a positive number"),
+        (["-j", "0"], "--workers 0: run at least one case at a time"),
+        (["-H", "Caf\u00e9: x"], "'Café' is not a field name"),
+        (["-H", "Bad Name: x"], "'Bad Name' is not a field name"),
+        (["-H", "X-Name: caf\u00e9"], "the value must be visible ASCII"),
+        (["-H", "X-Name: a\x00b"], "the value must be visible ASCII"),
+        (["-H", "X-Name: \u20ac"], "the value must be visible ASCII"),
+    ],
+)
+def test_bad_values_are_refused_before_any_request(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(TargetError, match=re.escape(message)):
+        settings_for(*argv)
+    # through the command line: exit 2, one line, and no request (the URL is never contacted)
+    code, out = run("http://127.0.0.1:1/never-contacted", *argv)
+    assert (code, out) == (2, "")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert message in err
+
+
+@pytest.mark.parametrize(
     "argv",
     [
         ["--profile", "loose"],
-        ["--level", "must"],
+        ["--level", "sometimes"],
         ["--fail-on", "info"],
         ["--timeout", "soon"],
         ["--no-such-option"],

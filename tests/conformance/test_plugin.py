@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -136,6 +138,53 @@ def _schema_text() -> str:
     from importlib import resources
 
     return resources.files("conformance").joinpath("schema/report.schema.json").read_text()
+
+
+def test_json_report_counts_the_traffic(pytester: pytest.Pytester, main_url: str) -> None:
+    report = pytester.path / "report.json"
+    result = pytester.runpytest("--target", main_url, "-k", "SGL", "--range-json", str(report))
+    assert result.ret == 0
+    traffic = json.loads(report.read_text())["traffic"]
+    assert traffic["requests"] > 20
+    assert 30 * 200 < traffic["octets_read"] < 1024 * 1024
+
+
+def outcomes_of(report: Path) -> dict[str, str]:
+    return {r["id"]: r["outcome"] for r in json.loads(report.read_text())["results"]}
+
+
+def test_xdist_spreads_the_cases_with_the_same_verdicts(
+    pytester: pytest.Pytester, reference_base_url: str
+) -> None:
+    """`pytest -n 2` (pytest-xdist): workers run the items, the controller writes the report;
+    every case comes out as in a run without xdist, and the report holds them all."""
+    main = role_urls(reference_base_url)["main"]
+    common = ["--target", main, *resource_args(reference_base_url), "-p", "no:benchmark"]
+    alone, spread = pytester.path / "alone.json", pytester.path / "spread.json"
+    one = pytester.runpytest_subprocess(*common, "--range-json", str(alone))
+    two = pytester.runpytest_subprocess(*common, "-n", "2", "--range-json", str(spread))
+    assert one.ret == two.ret == 0
+    two.stdout.fnmatch_lines(["*2 workers*", "*range-conformance (rfc): *pass*"])
+    assert outcomes_of(spread) == outcomes_of(alone)
+    assert len(outcomes_of(spread)) > 180
+    jsonschema.validate(json.loads(spread.read_text()), json.loads(_schema_text()))
+
+
+def test_an_unreachable_target_is_one_usage_error_before_any_item(
+    pytester: pytest.Pytester,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    result = pytester.runpytest("--target", f"http://127.0.0.1:{port}/v.mp4")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: range-conformance: cannot reach http://127.0.0.1:{port}/v.mp4: connection "
+            "refused. Is the server running? No case was run."
+        ]
+    )
+    assert "passed" not in result.stdout.str()
+    assert "failed" not in result.stdout.str()
 
 
 def test_bad_target_is_a_usage_error(pytester: pytest.Pytester) -> None:

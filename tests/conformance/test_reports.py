@@ -24,94 +24,10 @@ import pytest
 from conformance.cli import main
 from conformance.loader import bundled_cases_dir
 from conformance.reports import build_json_report, write_reports
-from tests.conftest import role_urls
-from tests.rawserver import Connection, closed_port, serving
+from tests.helpers.mixed import OUTCOME_OF, mixed_argv
+from tests.rawserver import Connection, serving
 
 BASELINE = bundled_cases_dir() / "baseline.range.yaml"
-
-# One case per outcome against the reference server's main resource (1000 octets), with the
-# role `one` pointed at a closed port for the error. Sections 14.1, 14.1.2 and 14.10 are there
-# for the --section tests (14.10 is not inside 14.1).
-MIXED_CASES = """\
-group: TST
-title: one case per outcome, for the report tests
-resource: main
-cases:
-  - id: TST-01
-    title: plain GET passes
-    rfc: "15.3.1"
-    level: MUST
-    tags: [alpha]
-    request: {}
-    outcomes:
-      - {branch: whole, status: 200, full: true}
-  - id: TST-02
-    title: a first range taken as info
-    rfc: "14.1"
-    level: MAY
-    tags: [alpha, beta]
-    request:
-      range: [{first: 0, last: 9}]
-    outcomes:
-      - {branch: partial, status: 206, partial: [{first: 0, last: 9}], grade: info,
-         note: "graded info by this test"}
-  - id: TST-03
-    title: a first range graded warn
-    rfc: "14.1.2"
-    level: SHOULD
-    tags: [beta]
-    request:
-      range: [{first: 0, last: 9}]
-    outcomes:
-      - {branch: partial, status: 206, partial: [{first: 0, last: 9}], grade: warn,
-         level: SHOULD, rfc: "14.1.2", note: "graded warn by this test"}
-  - id: TST-04
-    title: a first range where only 416 would do
-    rfc: "14.10"
-    level: MUST
-    request:
-      range: [{first: 0, last: 9}]
-    outcomes:
-      - {branch: rejected, status: 416, unsatisfied: true}
-  - id: TST-05
-    title: needs a huge representation
-    rfc: "14.2"
-    level: MUST
-    requires: {min_length: 100000000}
-    request: {}
-    outcomes:
-      - {branch: whole, status: 200, full: true}
-  - id: TST-06
-    title: a one-octet resource that cannot be reached
-    rfc: "14.2"
-    level: MUST
-    resource: one
-    request: {}
-    outcomes:
-      - {branch: whole, status: 200, full: true}
-"""
-
-OUTCOME_OF = {
-    "TST-01": "pass",
-    "TST-02": "info",
-    "TST-03": "warn",
-    "TST-04": "fail",
-    "TST-05": "skip",
-    "TST-06": "error",
-}
-
-
-def write_mixed_cases(directory: Path) -> Path:
-    path = directory / "mixed.range.yaml"
-    path.write_text(MIXED_CASES, "utf-8")
-    return path
-
-
-def mixed_argv(base_url: str, directory: Path) -> list[str]:
-    """A command line that gives every outcome once: writes the mixed case file in `directory`."""
-    cases = write_mixed_cases(directory)
-    one = f"http://127.0.0.1:{closed_port()}/one.bin"
-    return [role_urls(base_url)["main"], "--cases", str(cases), "--resource", f"one={one}"]
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -159,14 +75,20 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, reference_base_url: str) -> 
     """One run giving every outcome once, with every report written by --report-dir."""
     tmp = tmp_path_factory.mktemp("mixed")
     directory = tmp / "reports" / "nested"  # not there yet: the writers create it
-    code, out = run(*mixed_argv(reference_base_url, tmp), "--report-dir", str(directory))
+    with mixed_argv(reference_base_url, tmp) as argv:
+        code, out = run(*argv, "--report-dir", str(directory))
     return Run(code, out, directory)
 
 
 def records_one(mixed: Run) -> str:
-    """The unreachable URL given for the role `one`."""
+    """The URL given for the role `one`, whose server went away after the preflight."""
     url: str = mixed.report["target"]["one"]
     return url
+
+
+def gone(mixed: Run) -> str:
+    """What TST-06 says of the `one` server that went away."""
+    return f"{records_one(mixed)} closed the connection without answering"
 
 
 def test_the_mixed_run_gives_every_outcome_and_exits_1(mixed: Run) -> None:
@@ -226,7 +148,7 @@ def test_json_records_carry_request_response_findings_and_details(mixed: Run) ->
         assert records[case_id]["details"] is None, case_id
     assert records["TST-05"]["request"] is None  # skipped before anything was sent
     assert records["TST-06"]["response"] is None
-    assert records["TST-06"]["summary"].startswith(f"cannot use {records_one(mixed)}: ")
+    assert records["TST-06"]["summary"] == f"error: {gone(mixed)}"
     assert records["TST-02"]["branch"] == "partial"
     assert records["TST-01"]["measures"]["octets"] == 1000.0
 
@@ -288,7 +210,7 @@ def test_junit_failure_and_error_carry_the_failure_text(mixed: Run) -> None:
     assert "curl -sS" in (failure.text or "")
     error = by_id["TST-06"].find("error")
     assert error is not None
-    assert f"ERROR setup  cannot use {records_one(mixed)}: " in (error.text or "")
+    assert f"ERROR transport  {gone(mixed)}" in (error.text or "")
     skipped = by_id["TST-05"].find("skipped")
     assert skipped is not None
     assert "at least 100000000 octets" in (skipped.get("message") or "")
@@ -364,7 +286,7 @@ def test_markdown_verdict_table_and_details(mixed: Run) -> None:
     assert "TST-04" in blocks[0]
     assert "which no branch of this case allows" in blocks[0]
     assert "TST-06" in blocks[1]
-    assert f"cannot use {records_one(mixed)}: " in blocks[1]
+    assert gone(mixed) in blocks[1]
     assert "TST-03" in blocks[2]
     assert "graded warn by this test" in blocks[2]
     assert "```text" in blocks[0]
@@ -374,15 +296,16 @@ def test_markdown_verdict_table_and_details(mixed: Run) -> None:
 
 def test_markdown_of_a_clean_run_is_conformant(tmp_path: Path, reference_base_url: str) -> None:
     path = tmp_path / "r.md"
-    code, _ = run(
-        *mixed_argv(reference_base_url, tmp_path),
-        "--id",
-        "TST-01",
-        "--id",
-        "TST-02",
-        "--md",
-        str(path),
-    )
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        code, _ = run(
+            *argv,
+            "--id",
+            "TST-01",
+            "--id",
+            "TST-02",
+            "--md",
+            str(path),
+        )
     assert code == 0
     text = path.read_text("utf-8")
     assert text.splitlines()[0] == "## range-conformance: ✅ conformant"
@@ -393,15 +316,16 @@ def test_markdown_of_a_clean_run_is_conformant(tmp_path: Path, reference_base_ur
 
 def test_markdown_verdict_follows_fail_on_warn(tmp_path: Path, reference_base_url: str) -> None:
     path = tmp_path / "r.md"
-    code, out = run(
-        *mixed_argv(reference_base_url, tmp_path),
-        "--id",
-        "TST-03",
-        "--fail-on",
-        "warn",
-        "--md",
-        str(path),
-    )
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        code, out = run(
+            *argv,
+            "--id",
+            "TST-03",
+            "--fail-on",
+            "warn",
+            "--md",
+            str(path),
+        )
     assert code == 1
     assert "NOT conformant" in out
     assert "NOT conformant" in path.read_text("utf-8").splitlines()[0]
@@ -428,9 +352,8 @@ def test_each_report_option_writes_only_its_report(
     tmp_path: Path, reference_base_url: str, option: str, name: str
 ) -> None:
     out_dir = tmp_path / "out"
-    code, out = run(
-        *mixed_argv(reference_base_url, tmp_path), "--id", "TST-0[1-3]", option, str(out_dir / name)
-    )
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        code, out = run(*argv, "--id", "TST-0[1-3]", option, str(out_dir / name))
     assert code == 0
     assert [p.name for p in out_dir.iterdir()] == [name]
     text = (out_dir / name).read_text("utf-8")
@@ -449,7 +372,8 @@ def test_each_report_option_writes_only_its_report(
 
 
 def test_no_report_option_writes_nothing(tmp_path: Path, reference_base_url: str) -> None:
-    code, out = run(*mixed_argv(reference_base_url, tmp_path), "--id", "TST-01")
+    with mixed_argv(reference_base_url, tmp_path) as argv:
+        code, out = run(*argv, "--id", "TST-01")
     assert code == 0
     assert "report:" not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.range.yaml"]

@@ -9,6 +9,7 @@ Content-Length, an endless chunked body, an unclosed multipart) stay under 100 M
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -99,7 +100,7 @@ SCENARIOS = [
     Scenario("every body longer than Content-Length", lambda: servers.long_body, "SGL-04",
              E, (E, E), ("sent octets after the 1000 its Content-Length announced",), 1.0),
     Scenario("endless chunked body", lambda: servers.endless_chunked, "SGL-04", E, (E, E),
-             ("larger than 32 MiB and no Content-Length",), 5.0),
+             ("its 200 has no Content-Length and is longer than 1048576 octets",), 5.0),
     Scenario("garbage status line", lambda: servers.garbage_status, "SGL-04", E, (E, E),
              ("status line is not HTTP: b'GARBAGE'",), 1.0),
     Scenario("garbage status line for a Range", on_range(servers.garbage_status), "SGL-04",
@@ -217,10 +218,29 @@ def test_a_trickled_body_is_cut_at_the_deadline() -> None:
 
 def test_the_cli_run_goes_on_and_reports_the_fault() -> None:
     out = io.StringIO()
-    with HostileServer(servers.garbage_status) as server:
-        code = cli_main([server.url, "--id", "SGL-04", "--id", "BAS-01", "--timeout", "1"], out=out)
+    garbage_for_ranges = servers.faulty(servers.garbage_status, on_range_only=True)
+    with HostileServer(garbage_for_ranges) as server:
+        code = cli_main(
+            [server.url, "--id", "SGL-04", "--id", "BAS-01", "--timeout", "1", "-v"], out=out
+        )
     assert code == 1
-    assert out.getvalue().count("status line is not HTTP: b'GARBAGE'") >= 2
+    assert "status line is not HTTP: b'GARBAGE'" in out.getvalue()
+    assert re.search(r"^FAIL  SGL-04 ", out.getvalue(), re.M)
+    assert re.search(r"^PASS  BAS-01 ", out.getvalue(), re.M)  # the run went on past it
+
+
+def test_a_target_that_answers_garbage_is_said_once_before_any_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = io.StringIO()
+    with HostileServer(servers.garbage_status) as server:
+        code = cli_main([server.url, "--timeout", "1"], out=out)
+    assert (code, out.getvalue()) == (2, "")
+    err = capsys.readouterr().err
+    assert err == (
+        f"range-conformance: {server.url}: status line is not HTTP: b'GARBAGE' (no HTTP/1.x "
+        "status line at all: an HTTP/0.9-style answer, or not HTTP). No case was run.\n"
+    )
 
 
 def test_worst_payloads_stay_within_time_and_memory_bounds() -> None:

@@ -362,6 +362,15 @@ class NoETagOn206(Mutant):
             reply.drop_header("ETag")
 
 
+class NoContentTypeOn206(Mutant):
+    """A single-part 206 without the Content-Type its 200 carries: a partial-content path that
+    sets only Content-Range and Content-Length (RFC 9110 §15.3.7 MUST, without If-Range)."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if reply.single_part_206:
+            reply.drop_header("Content-Type")
+
+
 class NoValidatorsOn304(Mutant):
     """A 304 stripped to its status line and Date, as a hand-written "not modified" shortcut
     does: RFC 9110 §15.4.5 says it MUST carry the ETag and Cache-Control the 200 would."""
@@ -730,10 +739,21 @@ class WeakETagsOnly(Mutant):
             reply.set_header("ETag", f"W/{etag}")
 
 
+class NoRepresentationFieldsWithIfRange(Mutant):
+    """A 206 to an If-Range request without Content-Type or Last-Modified: the client holds
+    them from the 200, and a sender SHOULD NOT repeat them (RFC 9110 §15.3.7)."""
+
+    def response(self, environ: Environ, reply: Reply) -> None:
+        if reply.single_part_206 and "HTTP_IF_RANGE" in environ:
+            reply.drop_header("Content-Type")
+            reply.drop_header("Last-Modified")
+
+
 LEGAL: tuple[type[Mutant], ...] = (
     IgnoreRange,
     RejectInvalidWith416,
     IgnoreMultiRange,
     OverlapNotCoalesced,
     WeakETagsOnly,
+    NoRepresentationFieldsWithIfRange,
 )
