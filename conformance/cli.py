@@ -28,7 +28,14 @@ from .model import Case, Grade, Result, short_cite
 from .options import Settings, add_cli_options, resolve
 from .preflight import preflight
 from .render import render_failure
-from .reports import build_json_report, counts, is_conformant, write_reports
+from .reports import (
+    MEDIA_QUESTION,
+    build_json_report,
+    counts,
+    headline,
+    is_conformant,
+    write_reports,
+)
 from .runner import NOT_RUN, run_cases
 from .selection import SelectionError, select
 from .target import Target, check_url
@@ -219,8 +226,27 @@ def _run(
         left = sum(1 for result in results if unsent(result))
         later = f"; {left} later cases there were not sent (error)" if left else ""
         console.say(f"{target.stopped}{later}")
-    console.say(verdict_line(results, duration, settings.fail_on, traffic[1]))
-    return EXIT_OK if is_conformant(counts(results), settings.fail_on) else EXIT_NONCONFORMANT
+    outside = outside_line(results)
+    if outside:
+        console.say(outside)
+    console.say(verdict_line(results, duration, settings.fail_on, traffic[1], settings.profile))
+    deciding = [result for result in results if result.decides]
+    conformant = is_conformant(counts(deciding), settings.fail_on)
+    return EXIT_OK if conformant else EXIT_NONCONFORMANT
+
+
+def outside_line(results: Sequence[Result]) -> str:
+    """In the media profile, what RFC 9110 finds outside the media question, which the
+    verdict does not rest on ('' when nothing is outside it)."""
+    outside = [result for result in results if not result.decides]
+    if not outside:
+        return ""
+    tally = counts(outside)
+    found = " · ".join(f"{tally[g]} {g}" for g in ("fail", "error", "warn") if tally[g])
+    return (
+        f"outside the media question, RFC 9110 ({len(outside)} cases): "
+        + (f"{found}, listed above; they do not decide this verdict" if found else "no problem")
+    )
 
 
 def unsent(result: Result) -> bool:
@@ -229,12 +255,21 @@ def unsent(result: Result) -> bool:
 
 
 def verdict_line(
-    results: Sequence[Result], duration: float, fail_on: str = "fail", octets: int | None = None
+    results: Sequence[Result],
+    duration: float,
+    fail_on: str = "fail",
+    octets: int | None = None,
+    profile: str = "rfc",
 ) -> str:
-    """The run's last line: verdict, counts, time and what the target sent."""
-    tally = counts(results)
+    """The run's last line: verdict, the counts it rests on, time and what the target sent.
+
+    In the media profile it answers the media question, from the cases that decide it."""
+    deciding = [result for result in results if result.decides]
+    tally = counts(deciding)
     line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
-    verdict = "conformant" if is_conformant(tally, fail_on) else "NOT conformant"
+    verdict = headline(profile, is_conformant(tally, fail_on))
+    if profile == "media":
+        verdict += f" ({MEDIA_QUESTION} {len(deciding)} cases decide it)"
     read = f", {format_octets(octets)} read" if octets is not None else ""
     return f"{verdict}: {line} in {duration:.2f} s{read}"
 

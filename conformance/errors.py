@@ -21,3 +21,8 @@ class TargetError(ConformanceError):
 
 class ShouldViolation(UserWarning):
     """A SHOULD-level deviation: the case passes, pytest lists it in its warnings summary."""
+
+
+class OutsideMediaQuestion(UserWarning):
+    """In the media profile, a case outside the media question failed by RFC 9110: shown in
+    pytest's warnings summary, while the run's verdict answers the media question alone."""

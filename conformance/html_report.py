@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .reports import is_conformant
+from .reports import report_verdict
 
 ORDER = ("pass", "info", "warn", "fail", "error", "skip")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -244,11 +244,11 @@ def render_html(report: dict[str, Any]) -> str:
     results: list[dict[str, Any]] = report["results"]
     tally = Counter(r["outcome"] for r in results)
     counts = {o: tally[o] for o in ORDER}  # from the rows themselves, so the two always agree
-    bad = not is_conformant(counts, report.get("fail_on"))
+    conformant, verdict = report_verdict(report)
+    bad = not conformant
     target = report.get("target") or {}
     main = target.get("main") or next(iter(target.values()), "?")
     tool = report.get("tool") or {}
-    verdict = "NOT conformant" if bad else "conformant"
     roles = "".join(
         f"<tr><th scope=row>{esc(k)}</th><td class=mono>{esc(v)}</td></tr>"
         for k, v in target.items()

@@ -18,6 +18,7 @@ from typing import Any
 import jsonschema
 
 from .html_report import CSP, CSS, ORDER, esc
+from .reports import report_verdict
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "report.schema.json"
 BAD = ("fail", "error")
@@ -36,6 +37,7 @@ class Server:
     target: str
     profile: str
     version: str
+    verdict: str = ""  # the report's own headline: conformant, NOT media-ready, …
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,8 @@ def build_matrix(
         main = str(target.get("main") or next(iter(target.values()), f"report {i + 1}"))
         label = _unique((labels[i] if labels else None) or main, taken)
         tool = report.get("tool") or {}
-        servers.append(Server(label, main, str(report.get("profile")), str(tool.get("version"))))
+        profile, version = str(report.get("profile")), str(tool.get("version"))
+        servers.append(Server(label, main, profile, version, report_verdict(report)[1]))
         for record in report["results"]:
             case_id = record["id"]
             ids = groups.setdefault(record["group"], [])
@@ -186,8 +189,7 @@ def render_matrix_markdown(matrix: Matrix) -> str:
     every = matrix.all_case_ids()
     totals = [matrix.tally(n, every) for n in names]
     lines.append("| **all** | " + " | ".join(f"**{_md_counts(t)}**" for t in totals) + " |")
-    verdicts = ["NOT conformant" if t["fail"] or t["error"] else "conformant" for t in totals]
-    lines.append("| verdict | " + " | ".join(verdicts) + " |")
+    lines.append("| verdict | " + " | ".join(_md(s.verdict) for s in matrix.servers) + " |")
     lines += ["", "### Failing cases", ""]
     for server in matrix.servers:
         bad = [

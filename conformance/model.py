@@ -44,6 +44,7 @@ _RANK = {
 }
 
 PROFILES = ("rfc", "strict", "media")
+MEDIA_TAG = "media"  # the cases whose outcomes decide a run in the media profile
 
 
 def cite(section: str) -> str:
@@ -245,6 +246,15 @@ class Case:
     on_transport_error: str = "fail"  # grade when only this request breaks the connection
     alone: bool = False  # the case file asks that nothing else be in flight
 
+    def decides(self, profile: str) -> bool:
+        """Whether this case's outcome decides the run's verdict in `profile`: in media, only
+        the cases that answer "can browsers and players play and seek this URL" (tag media)."""
+        return profile != "media" or MEDIA_TAG in self.tags
+
+    def grading_profile(self, profile: str) -> str:
+        """The profile this case is graded by: outside the media question, RFC 9110's own."""
+        return profile if self.decides(profile) else "rfc"
+
     @property
     def runs_alone(self) -> bool:
         """Whether no other case may be in flight: a probe that might hurt the server and must
@@ -333,3 +343,8 @@ class Result:
     exchange: Exchange | None
     profile: str = "rfc"
     measures: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def decides(self) -> bool:
+        """Whether this result counts towards the run's verdict (see Case.decides)."""
+        return self.case.decides(self.profile)

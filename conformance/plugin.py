@@ -278,7 +278,7 @@ class CaseItem(pytest.Item):
         self.user_properties.append(("rfc", cite(case.rfc)))
 
     def runtest(self) -> None:
-        from .errors import ShouldViolation
+        from .errors import OutsideMediaQuestion, ShouldViolation
         from .reports import result_record
 
         state = self.config.stash.get(STATE, None)
@@ -292,6 +292,15 @@ class CaseItem(pytest.Item):
             self.user_properties.append(("branch", result.verdict.branch))
         if grade is Grade.SKIP:
             pytest.skip(result.verdict.summary)
+        if grade in (Grade.FAIL, Grade.ERROR) and not result.decides:
+            # Media profile: graded by RFC 9110 and shown, but not what this run asks.
+            self.warn(
+                OutsideMediaQuestion(
+                    f"{self.case.id} {grade.value.upper()} (outside the media question): "
+                    f"{result.verdict.summary}"
+                )
+            )
+            return
         if grade in (Grade.FAIL, Grade.ERROR):
             raise ConformanceFailure(result)
         if grade is Grade.WARN:
@@ -355,9 +364,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         traffic=None if state.ahead is None and _distributed(config) else traffic,
         stopped=target.stopped if target else None,
     )  # fmt: skip
-    tally = report["counts"]
-    line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
-    terminalreporter.write_line(f"range-conformance ({settings.profile}): {line}")
+    verdict = report["verdict"]
+    line = " · ".join(f"{n} {grade}" for grade, n in verdict["counts"].items() if n)
+    terminalreporter.write_line(
+        f"range-conformance ({settings.profile}): {verdict['headline']}: {line}"
+    )
     if settings.reports:
         for kind, path in write_reports(report, settings.reports).items():
             terminalreporter.write_line(f"range-conformance: {kind} report written to {path}")

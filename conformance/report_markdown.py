@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import short_cite
-from .reports import is_conformant
+from .reports import report_verdict
 
 ICONS = {"pass": "✅", "info": "ℹ️", "warn": "⚠️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 ORDER = ("fail", "error", "warn", "info", "pass", "skip")
@@ -23,8 +23,8 @@ def _cell(text: str) -> str:
 
 def render_markdown(report: dict[str, Any]) -> str:
     counts = report["counts"]
-    bad = not is_conformant(counts, report.get("fail_on"))
-    verdict = "❌ NOT conformant" if bad else "✅ conformant"
+    conformant, words = report_verdict(report)
+    verdict = f"✅ {words}" if conformant else f"❌ {words}"
     lines = [
         f"## range-conformance: {verdict}",
         "",

@@ -24,6 +24,35 @@ def counts(results: Sequence[Result]) -> dict[str, int]:
     return {grade.value: tally.get(grade.value, 0) for grade in Grade}
 
 
+def tally_of(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Outcome → how many records have it, every outcome listed."""
+    tally = Counter(record["outcome"] for record in records)
+    return {grade.value: tally.get(grade.value, 0) for grade in Grade}
+
+
+def deciding_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The counts the verdict rests on: every record, but in the media profile only the
+    cases of the media question (`decides`)."""
+    return tally_of([record for record in records if record.get("decides", True)])
+
+
+def headline(profile: str, conformant: bool) -> str:
+    """The verdict in words: RFC conformance, or in the media profile the media question."""
+    if profile == "media":
+        return "media-ready" if conformant else "NOT media-ready"
+    return "conformant" if conformant else "NOT conformant"
+
+
+MEDIA_QUESTION = "can browsers and players play and seek this URL?"
+
+
+def report_verdict(report: dict[str, Any]) -> tuple[bool, str]:
+    """(conformant, headline) of a report, from its records (reports before the media
+    question counted every record)."""
+    conformant = is_conformant(deciding_counts(report["results"]), report.get("fail_on"))
+    return conformant, headline(report.get("profile", "rfc"), conformant)
+
+
 def build_json_report(
     results: Sequence[Result],
     *,
@@ -54,14 +83,19 @@ def assemble_report(
     stopped: str | None = None,
 ) -> dict[str, Any]:
     """The report from case records (`result_record`), made here or sent by xdist workers."""
-    tally = Counter(record["outcome"] for record in records)
+    deciding = deciding_counts(records)
     report: dict[str, Any] = {
         "schema": REPORT_SCHEMA_ID,
         "tool": {"name": "range-conformance", "version": __version__},
         "target": target,
         "profile": profile,
         "duration_seconds": round(duration, 3),
-        "counts": {grade.value: tally.get(grade.value, 0) for grade in Grade},
+        "counts": tally_of(records),
+        "verdict": {
+            "conformant": is_conformant(deciding, fail_on),
+            "headline": headline(profile, is_conformant(deciding, fail_on)),
+            "counts": deciding,
+        },
         "fail_on": fail_on,
         "oracles": dict(oracles or {}),
         "results": list(records),
@@ -85,6 +119,7 @@ def result_record(result: Result) -> dict[str, Any]:
         "file": str(case.source),
         "line": case.line,
         "outcome": verdict.grade.value,
+        "decides": result.decides,
         "branch": verdict.branch,
         "summary": verdict.summary,
         "findings": [_finding(f) for f in verdict.findings],

@@ -72,9 +72,14 @@ def run_cases(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run(case: Case, target: Target, profile: str) -> Result:
-    if profile not in case.profiles:
-        return _result(case, Grade.SKIP, f"not part of the {profile!r} profile", profile)
+def _run(case: Case, target: Target, run_profile: str) -> Result:
+    if run_profile not in case.profiles:
+        return _result(case, Grade.SKIP, f"not part of the {run_profile!r} profile", run_profile)
+    result = _judge(case, target, case.grading_profile(run_profile))
+    return replace(result, profile=run_profile)
+
+
+def _judge(case: Case, target: Target, profile: str) -> Result:
     resource = target.resource(case.resource)
     if resource is None:
         return _result(case, Grade.SKIP, target.why_absent(case.resource), profile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 from importlib import resources
 from pathlib import Path
@@ -12,8 +13,10 @@ import jsonschema
 import pytest
 
 from conformance.cli import main
-from reference_server import serve_in_thread
+from conformance.loader import bundled_cases_dir, load_cases
+from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
+from tests.mutants.mutants import IfMatchIgnoredWithRange, IgnoreRange
 
 BAD_CASE = """\
 group: TST
@@ -144,3 +147,33 @@ def test_every_profile_is_clean_on_the_reference_server(profile: str) -> None:
     code, out = run("--profile", profile, "-q")
     assert code == 0, out
     assert " warn" not in out.splitlines()[-1]
+
+
+def test_the_media_profile_answers_the_media_question(fixtures_dir: Path) -> None:
+    """A server whose only bug is outside playback (If-Match ignored with Range, as nginx's
+    If-Unmodified-Since one) is media-ready: exit 0, the RFC failure shown and counted apart.
+    One that ignores ranges cannot seek: exit 1."""
+    with serve_in_thread(IfMatchIgnoredWithRange(create_app(fixtures_dir))) as base:
+        code, out = run(*every_role(base), "--profile", "media")
+    lines = out.splitlines()
+    assert code == 0, out
+    cases = load_cases([bundled_cases_dir()])
+    deciding = sum(1 for case in cases if "media" in case.tags)
+    assert re.fullmatch(
+        rf"media-ready \(can browsers and players play and seek this URL\? {deciding} cases "
+        rf"decide it\): {deciding} pass in \d+\.\d\d s, .* read",
+        lines[-1],
+    )
+    assert lines[-2].startswith(f"outside the media question, RFC 9110 ({194 - deciding} cases): ")
+    assert re.search(r": \d+ fail, listed above; they do not decide this verdict$", lines[-2])
+    assert re.search(r"^FAIL  PRE-11 ", out, re.M)
+    with serve_in_thread(IgnoreRange(create_app(fixtures_dir))) as base:
+        code, out = run(*every_role(base), "--profile", "media")
+    assert code == 1
+    assert out.splitlines()[-1].startswith("NOT media-ready (can browsers and players play")
+    assert re.search(r"^FAIL  SGL-04 ", out, re.M)
+
+
+def every_role(base: str) -> list[str]:
+    urls = role_urls(base)
+    return [urls.pop("main"), *(f"--resource={role}={url}" for role, url in urls.items())]
