@@ -243,9 +243,8 @@ def outside_line(results: Sequence[Result]) -> str:
         return ""
     tally = counts(outside)
     found = " · ".join(f"{tally[g]} {g}" for g in ("fail", "error", "warn") if tally[g])
-    return (
-        f"outside the media question, RFC 9110 ({len(outside)} cases): "
-        + (f"{found}, listed above; they do not decide this verdict" if found else "no problem")
+    return f"outside the media question, RFC 9110 ({len(outside)} cases): " + (
+        f"{found}, listed above; they do not decide this verdict" if found else "no problem"
     )
 
 

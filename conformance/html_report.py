@@ -4,6 +4,8 @@ Every value that came from the server (or from a case file) is escaped with `htm
 control characters are shown as `\\xNN`, so a hostile header value renders as text. The page is
 complete without JavaScript; the script only adds filters (outcome, group, RFC section; state in
 the URL fragment, e.g. `#outcome=fail,warn&group=SGL`) and copy buttons for the curl commands.
+Without a fragment, a page with problems opens on them (fail, warn, error; the form's
+`data-start`), with a button that shows every case.
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .reports import report_verdict
+from .model import Grade
+from .render import LONG_VALUE, shorten
+from .reports import MEDIA_QUESTION, deciding_counts, report_verdict
 
 ORDER = ("pass", "info", "warn", "fail", "error", "skip")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SECTION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+PROBLEMS = ("fail", "warn", "error")  # what a page with any of them opens on
+BAD = ("fail", "error")
+_RANK = {grade.value: grade.rank for grade in Grade}
+OUTSIDE = "outside the media question"
+PROFILE_WORDS = {"rfc": "RFC 9110 as written; every case counts", "strict": "RFC 9110 as "
+                 "written, every warn a fail; every case counts"}  # fmt: skip
 
 # default-src 'none': even an injected <img src=http://…> could not load anything.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -61,6 +71,9 @@ details.case .body{padding:.2rem .8rem .8rem}
 button{font:inherit;font-size:.8rem;padding:.1rem .5rem;cursor:pointer}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 :focus-visible{outline:2px solid var(--info);outline-offset:2px}[hidden]{display:none!important}
+.finding{display:block;margin:.15rem 0 0 3.9rem}#showall{font-weight:700;color:var(--info);
+border:2px solid var(--info);border-radius:4px;background:none}.outside{font-size:.75rem;
+border:1px dashed;border-radius:4px;padding:0 .3rem;color:var(--mute)}
 """
 
 JS = """
@@ -71,13 +84,12 @@ var rows=[].slice.call(document.querySelectorAll("details.case"));
 var groups=[].slice.call(document.querySelectorAll("section.group"));
 var boxes=[].slice.call(form.querySelectorAll("input[name=outcome]"));
 var group=form.elements.group, section=form.elements.section;
-var shown=document.getElementById("shown");
+var shown=document.getElementById("shown"),all=document.getElementById("showall");
+function check(list){boxes.forEach(function(b){b.checked=!list||list.indexOf(b.value)>=0;});}
 function readHash(){
   var h=location.hash.slice(1);
   if(!h||h.indexOf("=")<0){return false;}
-  var p=new URLSearchParams(h), want=p.get("outcome");
-  if(want!==null){var w=want.split(",");
-    boxes.forEach(function(b){b.checked=w.indexOf(b.value)>=0;});}
+  var p=new URLSearchParams(h),want=p.get("outcome");check(want===null?null:want.split(","));
   group.value=p.get("group")||"";section.value=p.get("section")||"";
   return true;
 }
@@ -89,7 +101,7 @@ function apply(){
     r.hidden=!ok;if(ok){n++;}
   });
   groups.forEach(function(g){g.hidden=!g.querySelector("details.case:not([hidden])");});
-  shown.textContent=n+" of "+rows.length+" cases shown";
+  shown.textContent=n+" of "+rows.length+" cases shown";all.hidden=n===rows.length;
 }
 function writeHash(){
   var p=new URLSearchParams();
@@ -98,6 +110,8 @@ function writeHash(){
   if(group.value){p.set("group",group.value);}if(section.value){p.set("section",section.value);}
   history.replaceState(null,"","#"+p.toString().replace(/%2C/g,","));
 }
+function showAll(){check(null);group.value=section.value="";apply();}
+all.addEventListener("click",function(){showAll();writeHash();});
 form.addEventListener("change",function(){writeHash();apply();});
 form.addEventListener("submit",function(e){e.preventDefault();});
 document.getElementById("expand").addEventListener("click",function(){
@@ -106,7 +120,7 @@ document.getElementById("collapse").addEventListener("click",function(){
   rows.forEach(function(r){r.open=false;});});
 function openAnchor(){
   var h=decodeURIComponent(location.hash.slice(1)),el=h&&document.getElementById(h);
-  if(el&&el.tagName==="DETAILS"){el.open=true;}
+  if(el&&el.tagName==="DETAILS"){el.open=true;if(el.hidden){showAll();el.scrollIntoView();}}
 }
 window.addEventListener("hashchange",function(){if(readHash()){apply();}else{openAnchor();}});
 [].slice.call(document.querySelectorAll("pre.curl")).forEach(function(pre){
@@ -122,8 +136,8 @@ window.addEventListener("hashchange",function(){if(readHash()){apply();}else{ope
   pre.parentNode.insertBefore(b,pre);
 });
 form.hidden=false;document.getElementById("nojs").hidden=true;
-if(!readHash()){openAnchor();}
-apply();
+var start=form.dataset.start;
+if(readHash()){apply();}else{check(start?start.split(","):null);apply();openAnchor();}
 })();
 """
 
@@ -216,14 +230,55 @@ def _case(record: dict[str, Any]) -> str:
         parts.append(f"<h3>Measures</h3><p class=mono>{items}</p>")
     if record.get("curl"):
         parts.append(f'<h3>Reproduce</h3><pre class="curl">{esc(record["curl"])}</pre>')
+    finding = first_finding(record)
+    outside = record.get("decides") is False
     return (
         f'<details class="case" id="case-{esc(record["id"])}" data-outcome="{esc(outcome)}" '
-        f'data-group="{esc(record["group"])}" data-section="{esc(rfc)}">'
-        f'<summary>{_badge(outcome)} <span class="id">{esc(record["id"])}</span> '
+        f'data-group="{esc(record["group"])}" data-section="{esc(rfc)}"'
+        + (' data-decides="false">' if outside else ">")
+        + f'<summary>{_badge(outcome)} <span class="id">{esc(record["id"])}</span> '
         f'{esc(record["title"])} <span class="meta">— {esc(record["summary"])} · '
-        f"{esc(record['level'])} · {esc(_section(rfc))}</span></summary>"
-        f'<div class="body">{"".join(parts)}</div></details>'
+        f"{esc(record['level'])} · {esc(_section(rfc))}</span>"
+        + (f' <span class="outside">{OUTSIDE}</span>' if outside else "")
+        + (f'<span class="finding">{esc(finding)}</span>' if finding else "")
+        + f'</summary><div class="body">{"".join(parts)}</div></details>'
     )
+
+
+def first_finding(record: dict[str, Any]) -> str:
+    """A warn, fail or error in one sentence: the first finding message of the worst grade,
+    cut as the terminal cuts it ('' for other outcomes, or when nothing was found)."""
+    if record["outcome"] not in PROBLEMS:
+        return ""
+    findings = record.get("findings") or []
+    worst = max(findings, key=lambda f: _RANK.get(f.get("grade"), 0), default=None)
+    return shorten(str(worst.get("message") or ""), 4 * LONG_VALUE) if worst else ""
+
+
+def _judged(report: dict[str, Any], results: list[dict[str, Any]]) -> str:
+    """The banner's sentence on what the verdict judges by (and in the media profile, what
+    RFC 9110 finds outside the media question)."""
+    profile = str(report.get("profile") or "rfc")
+    warn = " Warnings fail the run (--fail-on warn)." if report.get("fail_on") == "warn" else ""
+    if profile != "media":
+        words = PROFILE_WORDS.get(profile, "")
+        return f"Judged by the <b>{esc(profile)}</b> profile{': ' + words if words else ''}.{warn}"
+    deciding = sum(1 for r in results if r.get("decides", True))
+    outside = sum(1 for r in results if r.get("decides") is False and r["outcome"] in BAD)
+    rfc = (
+        f"{outside} RFC 9110 {'failure lies' if outside == 1 else 'failures lie'} outside that "
+        f"question: listed below, marked “{OUTSIDE}”, they do not decide this verdict."
+        if outside
+        else "No RFC 9110 failure lies outside that question."
+    )
+    return (
+        f"Judged by the <b>media</b> profile: {MEDIA_QUESTION} {_cases(deciding)} decide it. "
+        f"{rfc}{warn}"
+    )
+
+
+def _count_cells(tally: dict[str, int]) -> str:
+    return "".join(f'<td class="o-{o}">{tally.get(o, 0)}</td>' for o in ORDER)
 
 
 def _cases(n: int) -> str:
@@ -253,9 +308,20 @@ def render_html(report: dict[str, Any]) -> str:
         f"<tr><th scope=row>{esc(k)}</th><td class=mono>{esc(v)}</td></tr>"
         for k, v in target.items()
     )
-    count_row = "".join(f'<td class="o-{o}">{counts[o]}</td>' for o in ORDER)
+    count_row = _count_cells(counts)
+    head = "".join(f'<th scope=col class="o-{o}">{o}</th>' for o in ORDER)
+    media = report.get("profile") == "media"
+    if media:  # the counts the verdict rests on, beside all of them
+        count_row = (
+            f"<th scope=row>all cases</th>{count_row}</tr><tr><th scope=row>the media question"
+            f"</th>{_count_cells(deciding_counts(results))}"
+        )
+    # A page with problems opens on them (the script reads data-start); without JS, all shows.
+    start = [o for o in ORDER if o in PROBLEMS] if any(counts[o] for o in PROBLEMS) else []
+    opens = f' data-start="{",".join(start)}"' if start else ""
     boxes = "".join(
-        f'<label><input type="checkbox" name="outcome" value="{o}" checked> '
+        f'<label><input type="checkbox" name="outcome" value="{o}"'
+        f"{' checked' if not start or o in start else ''}> "
         f'<span class="o-{o}">{o}</span> ({counts[o]})</label>'
         for o in ORDER
     )
@@ -280,23 +346,25 @@ def render_html(report: dict[str, Any]) -> str:
 <body><main>
 <header class="banner{" bad" if bad else ""}" role="status">
 <h1>range-conformance: <span class="verdict">{esc(verdict)}</span></h1>
-<p>Target <span class="mono">{esc(main)}</span> · profile <b>{esc(report.get("profile"))}</b>
+<p class="judged">{_judged(report, results)}</p>
+<p>Target <span class="mono">{esc(main)}</span>
  · {esc(tool.get("name", "range-conformance"))} {esc(tool.get("version", "?"))}
  · {_cases(len(results))} in {esc(report.get("duration_seconds"))} s</p>
 <table class="counts"><caption class=sr>Cases per outcome</caption>
-<thead><tr>{"".join(f'<th scope=col class="o-{o}">{o}</th>' for o in ORDER)}</tr></thead>
+<thead><tr>{"<td></td>" if media else ""}{head}</tr></thead>
 <tbody><tr>{count_row}</tr></tbody></table>
 </header>
 <details><summary>Resources checked ({len(target)})</summary>
 <table><caption class=sr>Resource roles and URLs</caption>{roles}</table></details>
 <p id="nojs" class="meta">All cases are listed below; filtering needs JavaScript.</p>
-<form id="filters" hidden aria-label="Filter cases">
+<form id="filters" hidden aria-label="Filter cases" autocomplete="off"{opens}>
 <fieldset><legend>Outcome</legend>{boxes}</fieldset>
 <label>Group <select name="group">{_options(list(by_group), "")}</select></label>
 <label>RFC section <select name="section">{_options(sections, "§")}</select></label>
 <button type="button" id="expand">Expand shown</button>
 <button type="button" id="collapse">Collapse all</button>
 <span id="shown" class="meta" aria-live="polite"></span>
+<button type="button" id="showall">show all {_cases(len(results))}</button>
 </form>
 {body}
 </main>

@@ -74,6 +74,17 @@ def bundled_cases_dir() -> Path:
     return package.parent / "cases"
 
 
+def shown_path(path: Path) -> str:
+    """How reports name a case file: `cases/NAME.range.yaml` for a bundled one (whichever
+    machine ran it), the path as it was given for any other."""
+    bundled = bundled_cases_dir().resolve()
+    try:
+        inside = path.resolve().relative_to(bundled)
+    except ValueError:
+        return str(path)
+    return (Path("cases") / inside).as_posix()
+
+
 def find_case_files(paths: Iterable[Path]) -> list[Path]:
     """Every `*.range.yaml` named or found below the given paths, in a stable order."""
     found: list[Path] = []
@@ -243,6 +254,7 @@ def _build_case(data: dict[str, Any], index: int, lines: dict[JsonPath, int], so
         then_baseline=raw.get("then_baseline", False),
         on_transport_error=raw.get("on_transport_error", "fail"),
         alone=raw.get("alone", data.get("alone", False)),
+        file=shown_path(source),
     )
 
 

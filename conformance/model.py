@@ -245,6 +245,7 @@ class Case:
     then_baseline: bool = False  # afterwards the plain GET must still work (DoS probes)
     on_transport_error: str = "fail"  # grade when only this request breaks the connection
     alone: bool = False  # the case file asks that nothing else be in flight
+    file: str = ""  # the case file as reports name it (`cases/NAME` when bundled)
 
     def decides(self, profile: str) -> bool:
         """Whether this case's outcome decides the run's verdict in `profile`: in media, only
@@ -264,7 +265,7 @@ class Case:
 
     @property
     def location(self) -> str:
-        return f"{self.source}:{self.line}"
+        return f"{self.file or self.source}:{self.line}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,18 @@ import shlex
 
 from .model import Finding, Grade, Result, SentRequest, cite, short_cite
 
+# A value longer than this (a 70 KB Range field) is shown cut, with its full size: once is
+# enough to see what it was, and reports stay light.
+LONG_VALUE = 200
+
+
+def shorten(text: str, limit: int = LONG_VALUE) -> str:
+    """`text`, or its first `limit` characters and how many there were in all."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters in all)"
+
+
 SHOWN_HEADERS = (
     "range", "if-range", "if-match", "if-none-match", "if-modified-since",
     "if-unmodified-since", "accept-encoding", "request-range", "content-range",
@@ -31,14 +43,14 @@ def render_failure(result: Result) -> str:
         lines.append(f"  {sent.method} {sent.url}{'   (raw socket)' if sent.raw else ''}")
         for name, value in sent.headers:
             if name.lower() in SHOWN_HEADERS:
-                lines.append(f"  {name}: {value}")
+                lines.append(f"  {name}: {shorten(value)}")
         if exchange.status is not None:
             lines.append("")
             lines.append(f"  answer: {exchange.status} {exchange.reason}".rstrip())
             for name in ANSWER_HEADERS:
                 answer = exchange.header(name)
                 if answer is not None:
-                    lines.append(f"  {name}: {answer}")
+                    lines.append(f"  {name}: {shorten(answer)}")
             size = f"{len(exchange.body)} octets of content"
             lines.append(f"  ({size}{', read capped' if exchange.body_capped else ''})")
     lines.append("")
@@ -64,26 +76,29 @@ def render_findings(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
             level = finding.level.value if finding.level is not None else ""
             rfc = short_cite(finding.rfc) if finding.rfc else None
             cite = f"  [{' '.join(part for part in (level, rfc) if part)}]"
-        lines.append(
-            f"  {finding.grade.value.upper():5} {finding.check:<{width}}  {finding.message}{cite}"
-        )
+        message = shorten(finding.message, 4 * LONG_VALUE)
+        lines.append(f"  {finding.grade.value.upper():5} {finding.check:<{width}}  {message}{cite}")
         if finding.expected is not None or finding.actual is not None:
-            lines.append(f"        {'expected':<8}  {finding.expected or '-'}")
-            lines.append(f"        {'actual':<8}  {finding.actual or '-'}")
+            lines.append(f"        {'expected':<8}  {shorten(finding.expected or '-')}")
+            lines.append(f"        {'actual':<8}  {shorten(finding.actual or '-')}")
     return lines
 
 
 def curl_command(sent: SentRequest) -> str:
-    """A shell-safe curl command that sends the same request (built with shlex)."""
+    """A shell-safe curl command that sends the same request (built with shlex); a value
+    longer than LONG_VALUE is cut, and the command says so."""
     words = ["curl", "-sS", "--http1.1", "-D", "-", "-o", "body.bin"]
     if sent.method == "HEAD":
         words.append("--head")
     elif sent.method != "GET":
         words += ["-X", sent.method]
     skip = {"host", "connection", "content-length"}
+    cut = False
     for name, value in sent.headers:
         if name.lower() in skip:
             continue
+        cut = cut or len(value) > LONG_VALUE
+        value = shorten(value)
         words += ["-H", f"{name}: {value}" if value else f"{name};"]
     if sent.body:
         words += ["--data-binary", sent.body.decode("latin-1")]
@@ -91,4 +106,6 @@ def curl_command(sent: SentRequest) -> str:
     command = shlex.join(words)
     if sent.raw:
         command += "   # approximate: the case sends header lines curl may normalise"
+    if cut:
+        command += "   # a header value is cut here: the case sends it whole"
     return command

@@ -5,6 +5,7 @@ Pure builders plus one writer; nothing here recomputes a verdict.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 
 from . import __version__
 from .model import Finding, Grade, Result
-from .render import curl_command, render_failure
+from .render import curl_command, render_failure, shorten
 
 REPORT_SCHEMA_ID = "range-conformance/report/1"
 DETAILED = (Grade.WARN, Grade.FAIL, Grade.ERROR)
@@ -116,7 +117,7 @@ def result_record(result: Result) -> dict[str, Any]:
         "group": case.group,
         "level": case.level.value,
         "rfc": case.rfc,
-        "file": str(case.source),
+        "file": case.file or str(case.source),
         "line": case.line,
         "outcome": verdict.grade.value,
         "decides": result.decides,
@@ -134,14 +135,14 @@ def result_record(result: Result) -> dict[str, Any]:
         record["request"] = {
             "method": sent.method,
             "url": sent.url,
-            "headers": [list(pair) for pair in sent.headers],
+            "headers": [[name, shorten(value)] for name, value in sent.headers],
             "raw": sent.raw,
         }
         record["curl"] = curl_command(sent)
         if exchange.status is not None:
             record["response"] = {
                 "status": exchange.status,
-                "headers": [list(pair) for pair in exchange.headers],
+                "headers": [[name, shorten(value)] for name, value in exchange.headers],
                 "body_octets": exchange.body_octets,
                 "body_capped": exchange.body_capped,
                 "elapsed_seconds": round(exchange.elapsed, 4),
@@ -156,8 +157,8 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "level": finding.level.value if finding.level is not None else None,
         "rfc": finding.rfc,
-        "expected": finding.expected,
-        "actual": finding.actual,
+        "expected": None if finding.expected is None else shorten(finding.expected),
+        "actual": None if finding.actual is None else shorten(finding.actual),
         "offset": finding.offset,
     }
 
@@ -168,9 +169,48 @@ def is_conformant(tally: dict[str, int], fail_on: str | None = "fail") -> bool:
     return not (failing or (fail_on == "warn" and tally.get("warn", 0)))
 
 
+INLINE = 96  # a list of plain values that fits in this many characters is written on one line
+
+
+def dump_json(value: Any, level: int = 0) -> str:
+    """JSON indented by structure, with short lists of plain values (a header's name and
+    value, an expected span) on one line: readable, and a third the size of `indent=2`."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(key)}: {dump_json(item, level + 1)}"
+                 for key, item in value.items()]  # fmt: skip
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and value:
+        flat = json.dumps(value, ensure_ascii=False)
+        if len(flat) <= INLINE and not any(isinstance(v, dict | list) for v in value):
+            return flat
+        if len(flat) <= INLINE and all(_plain_list(v) for v in value):
+            return flat
+        items = [f"{inner}{dump_json(item, level + 1)}" for item in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _plain_list(value: Any) -> bool:
+    return isinstance(value, list) and not any(isinstance(v, dict | list) for v in value)
+
+
 def write_json(report: dict[str, Any], path: Path) -> None:
+    """The report as JSON; gzip-compressed when the name ends in `.gz` (with no name and no
+    time stamp inside, so the same report always gives the same octets)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    text = (dump_json(report) + "\n").encode("utf-8")
+    if path.name.endswith(".gz"):
+        text = gzip.compress(text, compresslevel=9, mtime=0)
+    path.write_bytes(text)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON report as written by `write_json`, compressed or not. OSError, ValueError."""
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    return json.loads(data.decode("utf-8"))
 
 
 def write_reports(report: dict[str, Any], paths: dict[str, Path]) -> dict[str, Path]:
