@@ -226,7 +226,7 @@ def _run(
         left = sum(1 for result in results if unsent(result))
         later = f"; {left} later cases there were not sent (error)" if left else ""
         console.say(f"{target.stopped}{later}")
-    outside = outside_line(results)
+    outside = outside_line(results, listed=console.verbosity > QUIET)
     if outside:
         console.say(outside)
     console.say(verdict_line(results, duration, settings.fail_on, traffic[1], settings.profile))
@@ -235,7 +235,7 @@ def _run(
     return EXIT_OK if conformant else EXIT_NONCONFORMANT
 
 
-def outside_line(results: Sequence[Result]) -> str:
+def outside_line(results: Sequence[Result], *, listed: bool = True) -> str:
     """In the media profile, what RFC 9110 finds outside the media question, which the
     verdict does not rest on ('' when nothing is outside it)."""
     outside = [result for result in results if not result.decides]
@@ -243,8 +243,9 @@ def outside_line(results: Sequence[Result]) -> str:
         return ""
     tally = counts(outside)
     found = " · ".join(f"{tally[g]} {g}" for g in ("fail", "error", "warn") if tally[g])
+    where = "listed above" if listed else "run without -q to list them"
     return f"outside the media question, RFC 9110 ({len(outside)} cases): " + (
-        f"{found}, listed above; they do not decide this verdict" if found else "no problem"
+        f"{found}, {where}; they do not decide this verdict" if found else "no problem"
     )
 
 

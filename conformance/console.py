@@ -58,9 +58,10 @@ class Console:
         if self.verbosity < DEFAULT or (self.verbosity == DEFAULT and grade in QUIET_GRADES):
             return
         case = result.case
+        aside = "" if result.decides else "  (outside the media question)"
         self.say(
             f"{self.paint(grade, f'{grade.value.upper():5}')} {case.id:8} {case.title}  "
-            f"[{result.verdict.summary}]"
+            f"[{result.verdict.summary}]{aside}"
         )
 
     def _clear(self) -> None:
