@@ -71,7 +71,7 @@ details.case .body{padding:.2rem .8rem .8rem}
 button{font:inherit;font-size:.8rem;padding:.1rem .5rem;cursor:pointer}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 :focus-visible{outline:2px solid var(--info);outline-offset:2px}[hidden]{display:none!important}
-.finding{display:block;margin:.15rem 0 0 3.9rem}#showall{font-weight:700;color:var(--info);
+.finding{display:block;margin:.15rem 0 0 5.2rem}#showall{font-weight:700;color:var(--info);
 border:2px solid var(--info);border-radius:4px;background:none}.outside{font-size:.75rem;
 border:1px dashed;border-radius:4px;padding:0 .3rem;color:var(--mute)}
 """
@@ -267,7 +267,8 @@ def _judged(report: dict[str, Any], results: list[dict[str, Any]]) -> str:
     outside = sum(1 for r in results if r.get("decides") is False and r["outcome"] in BAD)
     rfc = (
         f"{outside} RFC 9110 {'failure lies' if outside == 1 else 'failures lie'} outside that "
-        f"question: listed below, marked “{OUTSIDE}”, they do not decide this verdict."
+        f"question (listed below, marked “{OUTSIDE}”): {'it does' if outside == 1 else 'they do'}"
+        " not decide this verdict."
         if outside
         else "No RFC 9110 failure lies outside that question."
     )

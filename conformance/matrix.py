@@ -222,6 +222,7 @@ MATRIX_CSS = """
 .matrix td.c.o-skip,.matrix td.c.none{color:var(--mute)}
 .matrix td.c span{display:block;color:var(--mute);font-size:.72rem}
 details.grp>summary{cursor:pointer;font-weight:600;font-size:1.05rem;margin:.9rem 0 .3rem}
+td.verdict{font-weight:700}td.verdict.none{color:var(--mute)}
 """
 
 
@@ -245,10 +246,19 @@ def render_matrix_html(matrix: Matrix) -> str:
     head = "".join(f"<th scope=col>{esc(n)}</th>" for n in names)
     every = matrix.all_case_ids()
     totals = "".join(f"<td>{_short(matrix.tally(n, every))}</td>" for n in names)
+    # Each run's own verdict (in its profile's words), as the Markdown matrix's verdict row.
+    verdicts = [
+        f'<td class="verdict o-{"fail" if s.verdict.startswith("NOT") else "pass"}">'
+        f"{esc(s.verdict)}</td>"
+        if s.verdict
+        else '<td class="verdict none">—</td>'
+        for s in matrix.servers
+    ]
+    profiles = "".join(f"<td>{esc(s.profile)}</td>" for s in matrix.servers)
     servers = "".join(
         f"<tr><th scope=row>{esc(s.label)}</th><td class=mono>{esc(s.target)}</td>"
-        f"<td>{esc(s.profile)}</td><td>{esc(s.version)}</td></tr>"
-        for s in matrix.servers
+        f"<td>{esc(s.profile)}</td>{v}<td>{esc(s.version)}</td></tr>"
+        for s, v in zip(matrix.servers, verdicts, strict=True)
     )
     sections = []
     for group, ids in matrix.groups:
@@ -276,10 +286,13 @@ def render_matrix_html(matrix: Matrix) -> str:
 <h1>range-conformance matrix</h1>
 <table><caption class=sr>Servers compared</caption>
 <thead><tr><th scope=col>server</th><th scope=col>target</th><th scope=col>profile</th>
-<th scope=col>tool version</th></tr></thead><tbody>{servers}</tbody></table>
+<th scope=col>verdict</th><th scope=col>tool version</th></tr></thead><tbody>{servers}</tbody>
+</table>
 <h2>All cases</h2>
 <table class="matrix"><thead><tr><th scope=col></th>{head}</tr></thead>
-<tbody><tr><th scope=row>{len(every)} cases</th>{totals}</tr></tbody></table>
+<tbody><tr><th scope=row>{len(every)} cases</th>{totals}</tr>
+<tr class="profile"><th scope=row>profile</th>{profiles}</tr>
+<tr class="verdicts"><th scope=row>verdict</th>{"".join(verdicts)}</tr></tbody></table>
 <h2>By group</h2>
 {"".join(sections)}
 </main></body></html>

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from conformance.html_report import ORDER, render_html, write_html
-from conformance.reports import build_json_report
+from conformance.html_report import ORDER, OUTSIDE, render_html, write_html
+from conformance.reports import MEDIA_QUESTION, build_json_report
 from reference_server import create_app
 from tests.mutants.mutants import ShortByOne
 
@@ -133,6 +133,58 @@ def mixed_report() -> dict[str, Any]:
         "counts": counts,
         "results": results,
     }
+
+
+def report_of(outcomes: dict[str, str], profile: str = "rfc") -> dict[str, Any]:
+    """A report with one record per `case id → outcome`; a problem carries one finding."""
+    results = [
+        _record(
+            case_id,
+            outcome,
+            findings=[_finding(outcome, "status", f"finding of {case_id}")]
+            if outcome in ("warn", "fail", "error")
+            else [],
+        )
+        for case_id, outcome in outcomes.items()
+    ]
+    counts = dict.fromkeys(ORDER, 0)
+    for record in results:
+        counts[record["outcome"]] += 1
+    return {
+        "schema": "range-conformance/report/1",
+        "tool": {"name": "range-conformance", "version": "0.1.0"},
+        "target": {"main": TARGET},
+        "profile": profile,
+        "duration_seconds": 0.5,
+        "counts": counts,
+        "results": results,
+    }
+
+
+def one_fail_report(passes: int = 30) -> dict[str, Any]:
+    """Many passes in three groups, and one fail (SGL-04) among them."""
+    outcomes = {
+        f"{g}-{n:02d}": "pass" for n in range(1, passes // 3 + 1) for g in ("BAS", "SGL", "MUL")
+    }
+    outcomes["SGL-04"] = "fail"
+    return report_of(outcomes)
+
+
+def clean_report() -> dict[str, Any]:
+    """Nothing failed, warned or errored: passes, an info and a skip."""
+    return report_of({"BAS-01": "pass", "SGL-04": "pass", "SYN-31": "info", "CCH-01": "skip"})
+
+
+def media_report() -> dict[str, Any]:
+    """The media profile: SGL-04 and BAS-01 decide it (and pass); a fail, an error and a warn
+    lie outside the media question."""
+    report = report_of(
+        {"BAS-01": "pass", "SGL-04": "pass", "SYN-31": "fail", "MUL-01": "error", "SGL-15": "warn"},
+        profile="media",
+    )
+    for record in report["results"]:
+        record["decides"] = record["id"] in ("BAS-01", "SGL-04")
+    return report
 
 
 class _Page(HTMLParser):
@@ -312,3 +364,126 @@ def test_real_report_of_a_broken_server(run_suite_against: Any, fixtures_dir: Pa
     }
     assert rows["SGL-04"]["data-outcome"] == "fail"
     assert "NOT conformant" in "".join(page.text)
+
+
+def _form(html: str) -> dict[str, str | None]:
+    return next(a for t, a in parse(html).tags if t == "form")
+
+
+def _checked(html: str) -> list[str]:
+    return [
+        str(a["value"])
+        for t, a in parse(html).tags
+        if t == "input" and a.get("name") == "outcome" and "checked" in a
+    ]
+
+
+def _summary(html: str, case_id: str) -> str:
+    start = html.index(f'id="case-{case_id}"')
+    return html[html.index("<summary>", start) : html.index("</summary>", start)]
+
+
+def test_a_page_with_problems_opens_on_them(report: dict[str, Any]) -> None:
+    html = render_html(report)
+    assert _form(html)["data-start"] == "warn,fail,error"
+    assert _checked(html) == ["warn", "fail", "error"]  # the boxes say what is shown
+    assert 'check(start?start.split(","):null)' in html  # the script's start, without fragment
+    show_all = html[html.index('<button type="button" id="showall">') :]
+    assert show_all.startswith('<button type="button" id="showall">show all 6 cases</button>')
+    # Without JS nothing is hidden: the filter is only the script's starting point.
+    page = parse(html)
+    assert not [a for t, a in page.tags if t in ("details", "section") and "hidden" in a]
+    # A warn alone is a problem too; an info or a skip is not.
+    assert _form(render_html(report_of({"A-01": "pass", "A-02": "warn"})))["data-start"]
+    assert "data-start" not in _form(render_html(report_of({"A-01": "info", "A-02": "skip"})))
+
+
+def test_a_clean_page_opens_on_everything() -> None:
+    html = render_html(clean_report())
+    assert "data-start" not in _form(html)
+    assert _checked(html) == list(ORDER)
+    assert "show all 4 cases" in html  # there, and hidden by the script while all are shown
+
+
+def test_summary_line_carries_the_finding(report: dict[str, Any]) -> None:
+    html = render_html(report)
+    fail = _summary(html, "SGL-04")
+    assert (
+        '<span class="finding">content differs from the representation&#x27;s octets 0-1</span>'
+        in fail
+    )
+    assert '<span class="finding">416 without Content-Range</span>' in _summary(html, "SGL-15")
+    error = _summary(html, "MUL-01")
+    assert '<span class="finding">server said &lt;script&gt;' in error  # escaped
+    report["results"][1]["findings"] = [_finding("info", "branch", "Range ignored")]
+    for case_id in ("BAS-01", "SYN-31", "CCH-01"):  # an info's finding stays in its details
+        assert "finding" not in _summary(render_html(report), case_id)
+
+
+def test_summary_finding_is_the_first_of_the_worst_grade(report: dict[str, Any]) -> None:
+    record = report["results"][3]
+    record["findings"] = [
+        _finding("pass", "status", "status fine"),
+        _finding("warn", "accept-ranges", "no Accept-Ranges"),
+        _finding("fail", "content-range", "first fail"),
+        _finding("info", "branch", "ranges coalesced"),
+        _finding("fail", "body", "second fail"),
+    ]
+    assert '<span class="finding">first fail</span>' in _summary(render_html(report), "SGL-04")
+    record["findings"][2]["message"] = "x" * 1000  # cut as the terminal cuts it
+    assert f"{'x' * 800}… (1000 characters in all)</span>" in _summary(
+        render_html(report), "SGL-04"
+    )
+    record["findings"] = []
+    assert "finding" not in _summary(render_html(report), "SGL-04")
+
+
+def test_banner_names_the_profile(report: dict[str, Any]) -> None:
+    assert "Judged by the <b>rfc</b> profile: RFC 9110 as written" in render_html(report)
+    report["profile"] = "strict"
+    assert "Judged by the <b>strict</b> profile: RFC 9110 as written, every warn a fail" in (
+        render_html(report)
+    )
+    report["profile"], report["fail_on"] = "rfc", "warn"
+    assert "Warnings fail the run (--fail-on warn)." in render_html(report)
+    assert MEDIA_QUESTION not in render_html(report)
+    assert OUTSIDE not in render_html(report)
+
+
+def test_media_banner_answers_the_media_question() -> None:
+    report = media_report()
+    html = render_html(report)
+    text = " ".join("".join(parse(html).text).split())
+    assert "range-conformance: media-ready" in text
+    assert (
+        f"Judged by the media profile: {MEDIA_QUESTION} 2 cases decide it. 2 RFC 9110 failures lie"
+        f" outside that question (listed below, marked “{OUTSIDE}”): they do not decide this "
+        "verdict." in text
+    )
+    outside = {
+        case_id
+        for case_id, attrs in cases_by_id(parse(html)).items()
+        if attrs.get("data-decides") == "false"
+    }
+    assert outside == {"SYN-31", "MUL-01", "SGL-15"}  # every record outside is listed, marked
+    for case_id in ("SYN-31", "MUL-01", "SGL-15", "BAS-01", "SGL-04"):
+        marked = f'<span class="outside">{OUTSIDE}</span>' in _summary(html, case_id)
+        assert marked == (case_id in outside), case_id
+    # The counts the verdict rests on, beside all of them.
+    assert (
+        "<th scope=row>the media question</th>"
+        + "".join(f'<td class="o-{o}">{2 if o == "pass" else 0}</td>' for o in ORDER)
+        in html
+    )
+    report["results"][2]["outcome"] = "warn"  # SYN-31: a warn is no RFC failure
+    report["results"][3]["outcome"] = "pass"
+    text = "".join(parse(render_html(report)).text)
+    assert "No RFC 9110 failure lies outside that question." in text
+    report["results"][2]["outcome"] = "fail"
+    text = " ".join("".join(parse(render_html(report)).text).split())
+    assert "1 RFC 9110 failure lies outside that question" in text
+    assert "it does not decide this verdict" in text
+    report["results"][0]["outcome"] = "fail"  # a deciding fail, which is not outside
+    text = " ".join("".join(parse(render_html(report)).text).split())
+    assert "range-conformance: NOT media-ready" in text
+    assert "1 RFC 9110 failure lies outside that question" in text

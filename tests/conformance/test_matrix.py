@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,42 @@ def test_html_matrix(two: list[dict[str, Any]]) -> None:
     assert cells.count("c o-fail") == 1
     assert cells.count("c o-error") == 1
     assert cells.count("c o-pass") == 4
+
+
+def matrix_rows(html: str) -> dict[str, list[str]]:
+    """The 'All cases' table of a matrix page: row header → the text of each server's cell."""
+    table = html[html.index("<h2>All cases</h2>") : html.index("<h2>By group</h2>")]
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL):
+        cells = re.findall(r"<t([hd])[^>]*>(.*?)</t[hd]>", row, re.DOTALL)
+        if cells and cells[0][0] == "h":
+            rows[re.sub("<[^>]+>", "", cells[0][1])] = [
+                "".join(parse(text).text) for kind, text in cells[1:] if kind == "d"
+            ]
+    return rows
+
+
+def two_profiles(two: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`two`, the second graded in the media profile: its SGL-04 fail decides it."""
+    two[1]["profile"] = "media"
+    for record in two[1]["results"]:
+        record["decides"] = record["id"] in ("BAS-01", "SGL-04")
+    return two
+
+
+def test_html_matrix_has_each_servers_profile_and_verdict(two: list[dict[str, Any]]) -> None:
+    html = render_matrix_html(build_matrix(two_profiles(two), ["good", EVIL]))
+    rows = matrix_rows(html)
+    assert rows["profile"] == ["rfc", "media"]
+    assert rows["verdict"] == ["conformant", "NOT media-ready"]
+    assert '<td class="verdict o-pass">conformant</td>' in html
+    assert '<td class="verdict o-fail">NOT media-ready</td>' in html
+    servers = html[: html.index("<h2>All cases</h2>")]
+    assert "<th scope=col>verdict</th>" in servers
+    assert '<td>media</td><td class="verdict o-fail">NOT media-ready</td>' in servers
+    two[1]["results"][1]["outcome"] = "pass"  # SGL-04; what is left fails outside the question
+    rows = matrix_rows(render_matrix_html(build_matrix(two)))
+    assert rows["verdict"] == ["conformant", "media-ready"]
 
 
 def test_split_label(tmp_path: Path) -> None:
