@@ -8,23 +8,27 @@ What differs from run to run, and what it becomes:
 - absolute paths of case files (`file`, `details`): where the clone is → `cases/NAME.range.yaml`;
 - multipart boundaries (each `boundary=B`, everywhere in the record): random → `BOUNDARY`;
 - `Allow` header members: Flask builds it from a set (hash-seed order) → sorted;
-- `counts`: recomputed from the outcomes (unchanged in effect).
+- `oracles`: local files named by absolute path (`local file /root/.cache/…/r1000.bin`) →
+  `local file <fixtures>/r1000.bin`; listed in the order each resource was first learned, which
+  varies with concurrency → sorted by role;
+- `traffic` (requests sent, octets read): varies with connection reuse and retries → dropped.
 
 Nothing that grades is touched: outcomes, branches, statuses, Content-Range values, findings'
 offsets and octet counts stay as they were. The fixture mtimes are fixed, so Last-Modified and
 the ETags derived from it are stable (Werkzeug's ETag also hashes the fixture path, which the
 scorecard keeps fixed; lighttpd is configured without the inode).
 
-    python -m scorecard.normalise reports/servers/*/*.json     # rewrite in place
+    python -m scorecard.normalise reports/servers/*/*.json.gz  # rewrite in place (.json too)
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from conformance.reports import read_json, write_json
 
 CASE_PATH_RE = re.compile(r"(?:/[^\s\"':]+)?/(cases/[\w.-]+\.ya?ml)")
 PORT_RE = re.compile(r"(127\.0\.0\.1|localhost|\[::1\]):\d+")
@@ -38,6 +42,10 @@ CLOCK_HEADERS = {"date", "expires"}
 SET_HEADERS = {"allow"}
 # HTTP-dates from the fixtures' era are validators (Last-Modified, If-Range dates): kept.
 FIXED_YEARS = ("2019", "2020")
+# An oracle that is a local file: only the file's name is kept, under a stable folder name.
+LOCAL_FILE_RE = re.compile(r"^local file (?:.*/)?([^/]+)$")
+# Run-dependent top-level fields that are left out of committed reports.
+DROPPED = ("traffic",)
 
 
 def _sorted_list(value: str) -> str:
@@ -104,20 +112,31 @@ def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _port(text: str) -> str:
+    return PORT_RE.sub(lambda m: m.group(1) + ":PORT", text)
+
+
+def _oracle(description: str) -> str:
+    return LOCAL_FILE_RE.sub(r"local file <fixtures>/\1", description)
+
+
 def normalise_report(report: dict[str, Any]) -> dict[str, Any]:
     """A copy of `report` with the run-to-run fields normalised (see the module docstring)."""
-    out = dict(report)
-    out["target"] = _strings(
-        report.get("target", {}), lambda s: PORT_RE.sub(lambda m: m.group(1) + ":PORT", s)
-    )
+    out = {key: value for key, value in report.items() if key not in DROPPED}
+    out["target"] = _strings(report.get("target", {}), _port)
     if "duration_seconds" in out:
         out["duration_seconds"] = 0
+    if isinstance(out.get("oracles"), dict):
+        out["oracles"] = {key: _oracle(str(out["oracles"][key])) for key in sorted(out["oracles"])}
+    if isinstance(out.get("stopped"), str):
+        out["stopped"] = _port(out["stopped"])
     out["results"] = [normalise_record(r) for r in report.get("results", [])]
     return out
 
 
-def dump(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+def normalise_file(path: Path) -> None:
+    """Rewrite one report in place, normalised (`.json`, or deterministic gzip for `.json.gz`)."""
+    write_json(normalise_report(read_json(path)), path)
 
 
 def main(argv: list[str]) -> int:
@@ -125,8 +144,7 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
     for name in argv:
-        path = Path(name)
-        path.write_text(dump(normalise_report(json.loads(path.read_text("utf-8")))), "utf-8")
+        normalise_file(Path(name))
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -28,9 +29,10 @@ from typing import Any
 
 import yaml
 
+from conformance.reports import write_json
 from reference_server.fixtures import FIXTURE_ROLES, build_fixtures
 
-from .normalise import dump, normalise_report
+from .normalise import normalise_report
 from .peers import NO_RANGES, Peer, PeerUnavailable, command, install, label, versions
 
 PROFILES = ("rfc", "strict", "media")
@@ -51,6 +53,13 @@ class Outcome:
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # profile → normalised
     no_ranges: bool = False
     seconds: float = 0.0
+    # role → why it was left out: the suite refused the URL the peer gives for it (say, no
+    # answer to a GET of the 5 GB file), so the peer is graded without it (its cases skip).
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(role for role in self.peer.roles if role not in self.dropped)
 
 
 def fixtures() -> Path:
@@ -113,15 +122,19 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 ORACLE_ROLES = ("main", "r10000", "one", "empty", "text", "large")
 
 
-def targets_file(peer: Peer, port: int, tmp: Path, root: Path) -> Path:
+def targets_file(
+    peer: Peer, port: int, tmp: Path, root: Path, roles: tuple[str, ...] | None = None
+) -> Path:
+    """The targets file for the peer's roles (`roles`: a subset of them, by default all)."""
+    roles = peer.roles if roles is None else roles
     base = f"http://127.0.0.1:{port}"
     data = {
         "url": base + FIXTURE_ROLES["main"],
-        "resources": {role: base + FIXTURE_ROLES[role] for role in peer.roles if role != "main"},
+        "resources": {role: base + FIXTURE_ROLES[role] for role in roles if role != "main"},
         "oracle_files": {
             role: str(root / FIXTURE_ROLES[role].rsplit("/", 1)[1])
             for role in ORACLE_ROLES
-            if role in peer.roles
+            if role in roles
         },
     }
     path = tmp / "targets.yaml"
@@ -149,6 +162,23 @@ def grade(targets: Path, profile: str, out: Path) -> dict[str, Any]:
             f"range-conformance --profile {profile} wrote unreadable JSON to {out.name}: {exc}"
         ) from exc
     return report
+
+
+# The suite's preflight refusing the URL given for a role other than main (see
+# conformance.preflight.role_problem): `--resource ROLE=URL: what is wrong. No case was run.`
+REFUSED_ROLE_RE = re.compile(r"--resource (\w+)=(\S+?):? (.*?)\.?(?: No case was run\.)?$")
+
+
+def refused_role(message: str, roles: tuple[str, ...]) -> tuple[str, str] | None:
+    """(role, why) when a grading run stopped because the URL of one of `roles` (not main) is
+    unfit for it; None for any other failure."""
+    match = REFUSED_ROLE_RE.search(message)
+    if match is None or match.group(1) == "main" or match.group(1) not in roles:
+        return None
+    role, url, why = match.groups()
+    path = "/" + url.split("://", 1)[-1].split("/", 1)[-1]
+    why = why.replace(url, path)
+    return role, why if why.startswith(path) else f"{path} {why}"
 
 
 def ignores_ranges(report: dict[str, Any]) -> bool:
@@ -183,11 +213,21 @@ def run_peer(peer: Peer, root: Path, profiles: tuple[str, ...], log: Any) -> Out
                 env=env, cwd=tmp, start_new_session=True,
             )  # fmt: skip
         _wait_ready(proc, f"http://127.0.0.1:{port}{FIXTURE_ROLES['main']}", server_log)
-        targets = targets_file(peer, port, tmp, root)
-        for profile in profiles:
-            log(f"  {peer.name}: grading, profile {profile}")
-            raw = grade(targets, profile, tmp / f"{profile}.json")
-            outcome.reports[profile] = normalise_report(raw)
+        while True:  # again without a role the suite refused, until every profile is graded
+            targets = targets_file(peer, port, tmp, root, outcome.roles)
+            try:
+                for profile in profiles:
+                    log(f"  {peer.name}: grading, profile {profile}")
+                    raw = grade(targets, profile, tmp / f"{profile}.json")
+                    outcome.reports[profile] = normalise_report(raw)
+                break
+            except PeerUnavailable as exc:
+                refused = refused_role(str(exc), outcome.roles)
+                if refused is None:
+                    raise
+                outcome.dropped[refused[0]] = refused[1]
+                outcome.reports.clear()
+                log(f"  {peer.name}: graded without role {refused[0]} ({refused[1]})")
         first = next(iter(outcome.reports.values()))
         outcome.no_ranges = ignores_ranges(first)
     except PeerUnavailable as exc:
@@ -200,24 +240,47 @@ def run_peer(peer: Peer, root: Path, profiles: tuple[str, ...], log: Any) -> Out
     return outcome
 
 
+# Left out (null) of the published reports: renderings of each record's own fields, the
+# terminal's failure text and the curl command, both made from `request`, `response` and
+# `findings` (a fifth of the compressed size, no information of their own).
+RENDERED = ("details", "curl")
+
+
+def published(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as published: `RENDERED` fields set to null (the schema allows it)."""
+    out = dict(report)
+    out["results"] = [{**record, **dict.fromkeys(RENDERED)} for record in report["results"]]
+    return out
+
+
+def report_path(folder: Path, profile: str) -> Path:
+    """Where a peer's report for `profile` is published: PROFILE.json.gz (deterministic gzip,
+    `zcat rfc.json.gz | jq`)."""
+    return folder / f"{profile}.json.gz"
+
+
 def write_outcome(outcome: Outcome, out_dir: Path) -> None:
-    """reports/servers/NAME/{PROFILE.json, peer.json}; a skipped peer keeps its old reports.
+    """reports/servers/NAME/{PROFILE.json.gz, peer.json}; a skipped peer keeps its old reports.
 
     Skipped means nothing is written, not even the profiles graded before the failure: a folder
-    holds one run's reports or stays as it was.
+    holds one run's reports or stays as it was. A plain PROFILE.json left by an older version
+    is removed when its profile is written.
     """
     if outcome.skipped is not None:
         return
     folder = out_dir / outcome.peer.name
     folder.mkdir(parents=True, exist_ok=True)
     for profile, report in outcome.reports.items():
-        (folder / f"{profile}.json").write_text(dump(report), "utf-8")
+        write_json(published(report), report_path(folder, profile))
+        (folder / f"{profile}.json").unlink(missing_ok=True)
     meta = {
         "name": outcome.peer.name,
         "label": outcome.label,
         "what": outcome.peer.title,
         "versions": outcome.versions,
-        "roles": list(outcome.peer.roles),
+        "roles": list(outcome.roles),
         "note": NO_RANGES if outcome.no_ranges else "",
     }
+    if outcome.dropped:
+        meta["not_graded"] = dict(outcome.dropped)
     (folder / "peer.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")

@@ -3,7 +3,7 @@ what the committed reports produce.
 
 test_verdicts_match_committed runs `python -m scorecard` for the quick PyPI peers (each installs
 into its own virtualenv under ~/.cache/range-conformance/peers/, cached after the first run) and
-compares the outcome of every case, per profile, with reports/servers/NAME/PROFILE.json. It is
+compares the outcome of every case, per profile, with reports/servers/NAME/PROFILE.json.gz. It is
 skipped, with the reason, when a peer cannot be installed (offline, PyPI unreachable).
 """
 
@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 import scorecard.__main__ as cli
+from conformance.matrix import SCHEMA_PATH
+from conformance.reports import read_json, write_json
 from scorecard import peers, run
 from scorecard.audit import render
-from scorecard.normalise import normalise_record, normalise_report
+from scorecard.normalise import normalise_file, normalise_record, normalise_report
 from scorecard.peers import BY_NAME, PeerUnavailable
 from scorecard.publish import publish
-from scorecard.run import PROFILES, Outcome, grade, write_outcome
+from scorecard.run import PROFILES, Outcome, grade, report_path, write_outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "reports" / "servers"
@@ -62,8 +67,8 @@ def test_verdicts_match_committed(name: str, tmp_path: Path) -> None:
     assert done.returncode == 0, f"scorecard failed for {name}:\n{done.stdout}\n{done.stderr}"
     diffs = []
     for profile in PROFILES:
-        committed = json.loads((PUBLISHED / name / f"{profile}.json").read_text("utf-8"))
-        fresh = json.loads((tmp_path / name / f"{profile}.json").read_text("utf-8"))
+        committed = read_json(report_path(PUBLISHED / name, profile))
+        fresh = read_json(report_path(tmp_path / name, profile))
         diffs += verdict_diff(name, profile, committed, fresh)
     assert not diffs, (
         f"{name}: verdicts differ from reports/servers/{name}/ (regenerate with "
@@ -81,12 +86,30 @@ def test_published_matrix_is_what_the_reports_give(tmp_path: Path) -> None:
         )
 
 
-def test_published_reports_are_normalised() -> None:
-    for path in sorted(PUBLISHED.glob("*/*.json")):
-        if path.name == "peer.json":
-            continue
-        report = json.loads(path.read_text("utf-8"))
+def test_every_peer_is_published_in_every_profile_as_gzip() -> None:
+    for peer in peers.PEERS:
+        folder = PUBLISHED / peer.name
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["peer.json", *(report_path(folder, profile).name for profile in PROFILES)]
+        ), f"{folder}: one peer.json and {', '.join(PROFILES)} as .json.gz"
+
+
+def test_published_reports_are_normalised_valid_and_written_as_write_json_would() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text("utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    for path in sorted(PUBLISHED.glob("*/*.json.gz")):
+        report = read_json(path)
         assert normalise_report(report) == report, f"{path} is not normalised"
+        errors = [e.message for e in validator.iter_errors(report)]
+        assert not errors, f"{path} does not follow the report schema: {errors[:3]}"
+        local = [p for p in ("/root/", "/tmp/", "/home/", str(ROOT)) if p in json.dumps(report)]
+        assert not local, f"{path} names local paths {local}"
+        copy = Path(str(path) + ".again.gz")
+        try:
+            write_json(report, copy)
+            assert copy.read_bytes() == path.read_bytes(), f"{path}: not deterministic gzip"
+        finally:
+            copy.unlink(missing_ok=True)
 
 
 def test_normaliser_blanks_what_varies() -> None:
@@ -119,6 +142,39 @@ def test_normaliser_blanks_what_varies() -> None:
     assert normalise_record(out) == out
 
 
+def test_normaliser_keeps_no_local_path_no_traffic_and_a_stable_oracle_order(
+    tmp_path: Path,
+) -> None:
+    report = {
+        "target": {"main": "http://127.0.0.1:41234/files/r1000.bin"},
+        "duration_seconds": 1.5,
+        "traffic": {"requests": 512, "octets_read": 99},
+        "oracles": {
+            "one": "local file /root/.cache/range-conformance/fixtures/one.bin",
+            "main": "local file /tmp/range-conformance-scorecard/fixtures/r1000.bin",
+            "gzip": "full body in memory",
+        },
+        "results": [],
+    }
+    out = normalise_report(report)
+    assert "traffic" not in out
+    assert out["duration_seconds"] == 0
+    assert out["target"] == {"main": "http://127.0.0.1:PORT/files/r1000.bin"}
+    assert list(out["oracles"].items()) == [
+        ("gzip", "full body in memory"),
+        ("main", "local file <fixtures>/r1000.bin"),
+        ("one", "local file <fixtures>/one.bin"),
+    ]
+    assert normalise_report(out) == out
+    path = tmp_path / "rfc.json.gz"
+    write_json(report, path)
+    normalise_file(path)
+    assert read_json(path) == out
+    first = path.read_bytes()
+    normalise_file(path)
+    assert path.read_bytes() == first
+
+
 def test_published_audit_is_what_the_reports_give() -> None:
     rendered = render(PUBLISHED)
     assert rendered == (PUBLISHED / "AUDIT.md").read_text("utf-8"), (
@@ -131,14 +187,14 @@ def test_a_skipped_peer_keeps_its_published_reports(tmp_path: Path) -> None:
     folder = tmp_path / "werkzeug"
     folder.mkdir()
     before = {
-        "rfc.json": '{"old": "rfc"}\n',
-        "strict.json": '{"old": "strict"}\n',
-        "media.json": '{"old": "media"}\n',
-        "peer.json": '{"name": "werkzeug", "label": "Werkzeug 0.0"}\n',
+        "rfc.json.gz": b"old rfc",
+        "strict.json.gz": b"old strict",
+        "media.json.gz": b"old media",
+        "peer.json": b'{"name": "werkzeug", "label": "Werkzeug 0.0"}\n',
     }
-    for name, text in before.items():
-        (folder / name).write_text(text, "utf-8")
-    partial = json.loads((PUBLISHED / "werkzeug" / "rfc.json").read_text("utf-8"))
+    for name, data in before.items():
+        (folder / name).write_bytes(data)
+    partial = read_json(report_path(PUBLISHED / "werkzeug", "rfc"))
     outcome = Outcome(
         BY_NAME["werkzeug"],
         label="Werkzeug 9.9",
@@ -146,17 +202,23 @@ def test_a_skipped_peer_keeps_its_published_reports(tmp_path: Path) -> None:
         reports={"rfc": partial},  # rfc graded, then strict failed
     )
     write_outcome(outcome, tmp_path)
-    after = {path.name: path.read_text("utf-8") for path in folder.iterdir()}
+    after = {path.name: path.read_bytes() for path in folder.iterdir()}
     assert after == before
     write_outcome(Outcome(BY_NAME["aiohttp"], skipped="cannot be installed: offline"), tmp_path)
     assert not (tmp_path / "aiohttp").exists()
 
 
 def test_a_graded_peer_writes_its_reports_and_meta(tmp_path: Path) -> None:
-    report = json.loads((PUBLISHED / "werkzeug" / "rfc.json").read_text("utf-8"))
+    report = read_json(report_path(PUBLISHED / "werkzeug", "rfc"))
     outcome = Outcome(BY_NAME["werkzeug"], label="Werkzeug 9.9", reports={"rfc": report})
+    (tmp_path / "werkzeug").mkdir()
+    (tmp_path / "werkzeug" / "rfc.json").write_text("{}", "utf-8")  # an older plain report
     write_outcome(outcome, tmp_path)
-    assert sorted(p.name for p in (tmp_path / "werkzeug").iterdir()) == ["peer.json", "rfc.json"]
+    assert sorted(p.name for p in (tmp_path / "werkzeug").iterdir()) == [
+        "peer.json",
+        "rfc.json.gz",
+    ]
+    assert read_json(tmp_path / "werkzeug" / "rfc.json.gz") == report
     meta = json.loads((tmp_path / "werkzeug" / "peer.json").read_text("utf-8"))
     assert meta["name"] == "werkzeug"
     assert meta["label"] == "Werkzeug 9.9"
@@ -300,3 +362,74 @@ def test_versions_of_debian_peers_ask_their_program(
     expected = [f"/usr/sbin/{argv[0]}" if found else argv[0], argv[1]]
     assert peers.versions(peer) == {peer.label_packages[0][0]: "1.22.1"}
     assert ran == [expected]
+
+
+def test_a_role_the_suite_refuses_is_dropped_and_the_peer_graded_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graded_with: list[tuple[str, list[str]]] = []
+    report = read_json(report_path(PUBLISHED / "werkzeug", "rfc"))
+
+    def fake_grade(targets: Path, profile: str, out: Path) -> dict:
+        roles = list(yaml.safe_load(targets.read_text())["resources"])
+        graded_with.append((profile, roles))
+        if "large" in roles and profile == "strict":  # refused in the second profile
+            url = "http://127.0.0.1:5/files/large.bin"
+            raise PeerUnavailable(
+                f"range-conformance exited 2: range-conformance: --resource large={url}: {url} "
+                "accepted the request but sent no answer within 10 s. No case was run."
+            )
+        return report
+
+    monkeypatch.setattr(run, "install", lambda peer: None)
+    monkeypatch.setattr(run, "versions", lambda peer: {"Werkzeug": "9.9"})
+    monkeypatch.setattr(run, "command", lambda peer, port, root, tmp: (
+        [sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ)))  # fmt: skip
+    monkeypatch.setattr(run, "_wait_ready", lambda proc, url, log: None)
+    monkeypatch.setattr(run, "grade", fake_grade)
+    outcome = run.run_peer(BY_NAME["werkzeug"], tmp_path, PROFILES, lambda text: None)
+    assert outcome.skipped is None
+    assert outcome.dropped == {
+        "large": "/files/large.bin accepted the request but sent no answer within 10 s"
+    }
+    assert "large" not in outcome.roles
+    # every profile graded again without the role, so all three rest on the same targets
+    assert [p for p, roles in graded_with if "large" not in roles] == list(PROFILES)
+    assert sorted(outcome.reports) == sorted(PROFILES)
+    write_outcome(outcome, tmp_path)
+    meta = json.loads((tmp_path / "werkzeug" / "peer.json").read_text("utf-8"))
+    assert "large" not in meta["roles"]
+    assert meta["not_graded"] == outcome.dropped
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "range-conformance exited 2: boom",
+        "range-conformance exited 2: range-conformance: http://127.0.0.1:5/files/r1000.bin "
+        "answers 404 Not Found to a plain GET. No case was run.",
+        "range-conformance exited 2: range-conformance: --resource main=http://x/y: down.",
+    ],
+)
+def test_only_a_refused_optional_role_is_dropped(message: str) -> None:
+    assert run.refused_role(message, BY_NAME["werkzeug"].roles) is None
+
+
+def test_published_reports_leave_out_the_renderings_only() -> None:
+    report = read_json(report_path(PUBLISHED / "werkzeug", "rfc"))
+    record = {**report["results"][0], "details": "text", "curl": "curl …"}
+    out = run.published({**report, "results": [record]})
+    assert out["results"][0]["details"] is None
+    assert out["results"][0]["curl"] is None
+    assert {k: v for k, v in out["results"][0].items() if k not in run.RENDERED} == {
+        k: v for k, v in record.items() if k not in run.RENDERED
+    }
+    for path in sorted(PUBLISHED.glob("*/*.json.gz")):
+        records = read_json(path)["results"]
+        assert all(r["details"] is None and r["curl"] is None for r in records), path
+
+
+def test_the_matrix_page_keeps_tooltips_only_where_something_is_wrong() -> None:
+    page = (PUBLISHED / "MATRIX.html").read_text("utf-8")
+    assert not re.search(r'<td class="c o-(?:pass|info|skip)" title=', page)
+    assert re.search(r'<td class="c o-fail" title="[^"]+"', page)

@@ -1,0 +1,55 @@
+"""The sample reports under reports/ are reproducible: `bash reports/regenerate.sh` run twice
+writes the same octets, and no report names a local path.
+
+Each regeneration runs in its own processes (as the script does), so anything that varies with
+the process (ports, the clock, boundaries, set order, connection reuse) shows up as a diff.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conformance.matrix import load_report
+from scorecard.samples import KINDS, SAMPLES, STEM
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "reports" / "regenerate.sh"
+
+
+def regenerate(out: Path) -> dict[str, bytes]:
+    done = subprocess.run(["bash", str(SCRIPT), str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, f"regenerate.sh failed:\n{done.stdout}\n{done.stderr}"
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_two_regenerations_are_identical_and_name_no_local_path(tmp_path: Path) -> None:
+    first = regenerate(tmp_path / "one")
+    second = regenerate(tmp_path / "two")
+    expected = sorted(
+        [f"{folder}/{STEM}{suffix}" for _, folder, _ in SAMPLES for suffix in KINDS.values()]
+        + ["matrix.html", "matrix.md"]
+    )
+    assert sorted(first) == expected
+    assert sorted(second) == expected
+    differ = [name for name in expected if first[name] != second[name]]
+    assert not differ, f"a second regeneration changed {differ}"
+    local = ("/root/", "/tmp/", "/home/", str(ROOT), str(tmp_path), str(Path.home()))
+    for name, data in first.items():
+        text = data.decode("utf-8")
+        found = [path for path in local if path in text]
+        assert not found, f"{name} names local paths {found}"
+        assert not re.search(r"127\.0\.0\.1:\d", text), f"{name} names a port"
+    for _, folder, _ in SAMPLES:
+        report = load_report(tmp_path / "one" / folder / f"{STEM}.json")  # the schema holds
+        assert "traffic" not in report
+        assert report["duration_seconds"] == 0
