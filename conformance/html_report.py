@@ -52,6 +52,8 @@ border-radius:6px}.banner.bad{border-color:var(--fail)}.banner p{margin:.2rem 0;
 table{border-collapse:collapse;width:100%;margin:.2rem 0}
 th,td{border:1px solid var(--line);padding:.25rem .45rem;text-align:left;vertical-align:top}
 td{overflow-wrap:anywhere}.headers th{width:1%;white-space:nowrap}
+.headers th,.headers td{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;
+font-size:.85rem}
 .findings td:nth-child(-n+2),.findings td:nth-child(4),.findings td:nth-child(5){white-space:nowrap}
 a{color:var(--info)}th{background:var(--card);font-weight:600}
 .counts{width:auto}.counts td{text-align:right;min-width:3.5rem}
@@ -173,11 +175,8 @@ def _badge(outcome: str) -> str:
 def _headers_table(headers: list[list[str]], caption: str) -> str:
     if not headers:
         return f"<p class=meta>{esc(caption)}: none</p>"
-    rows = "".join(
-        f"<tr><th scope=row class=mono>{esc(n)}</th><td class=mono>{esc(v)}</td></tr>"
-        for n, v in headers
-    )
-    return f'<table class="headers"><caption class=sr>{esc(caption)}</caption>{rows}</table>'
+    rows = "".join(f"<tr><th scope=row>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in headers)
+    return f'<table class="headers" aria-label="{esc(caption)}">{rows}</table>'
 
 
 def _findings(findings: list[dict[str, Any]]) -> str:
@@ -197,7 +196,7 @@ def _findings(findings: list[dict[str, Any]]) -> str:
     return f"<table class=findings><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _case(record: dict[str, Any]) -> str:
+def _case(record: dict[str, Any], common: frozenset[tuple[str, str]] = frozenset()) -> str:
     outcome, rfc = record["outcome"], record.get("rfc") or ""
     branch = record.get("branch")
     parts = [
@@ -211,7 +210,8 @@ def _case(record: dict[str, Any]) -> str:
         raw = " <span class=meta>(sent byte-exact, raw)</span>" if request.get("raw") else ""
         parts.append(
             f"<h3>Request</h3><p class=mono><b>{esc(request['method'])}</b> "
-            f"{esc(request['url'])}{raw}</p>" + _headers_table(request["headers"], "request")
+            f"{esc(request['url'])}{raw}</p>"
+            + _headers_table([h for h in request["headers"] if tuple(h) not in common], "request")
         )
     response = record.get("response")
     if response:
@@ -226,9 +226,9 @@ def _case(record: dict[str, Any]) -> str:
         parts.append("<h3>Response</h3><p class=meta>No response.</p>")
     measures = record.get("measures") or {}
     if measures:
-        items = " · ".join(f"{esc(k)} <b>{esc(v)}</b>" for k, v in measures.items())
+        items = " · ".join(f"{esc(k)} <b>{esc(_number(v))}</b>" for k, v in measures.items())
         parts.append(f"<h3>Measures</h3><p class=mono>{items}</p>")
-    if record.get("curl"):
+    if record.get("curl") and outcome in PROBLEMS:  # the JSON report has it for every case
         parts.append(f'<h3>Reproduce</h3><pre class="curl">{esc(record["curl"])}</pre>')
     finding = first_finding(record)
     outside = record.get("decides") is False
@@ -329,11 +329,14 @@ def render_html(report: dict[str, Any]) -> str:
     by_group: dict[str, list[dict[str, Any]]] = {}
     for record in results:
         by_group.setdefault(record["group"], []).append(record)
-    sections = sorted({r.get("rfc") or "" for r in results} - {""}, key=_section_key)
+    sections = sorted(
+        {r.get("rfc") or "" for r in results} - {""}, key=lambda s: (_section_key(s), s)
+    )
+    common = _sent_with_every_request(results)
     body = "".join(
         f'<section class="group" data-group="{esc(g)}" aria-labelledby="g-{esc(g)}">'
         f'<h2 id="g-{esc(g)}">{esc(g)} <span class="meta">({_cases(len(rs))})</span></h2>'
-        + "".join(_case(r) for r in rs)
+        + "".join(_case(r, common) for r in rs)
         + "</section>"
         for g, rs in by_group.items()
     )
@@ -351,12 +354,13 @@ def render_html(report: dict[str, Any]) -> str:
 <p>Target <span class="mono">{esc(main)}</span>
  · {esc(tool.get("name", "range-conformance"))} {esc(tool.get("version", "?"))}
  · {_cases(len(results))} in {esc(report.get("duration_seconds"))} s</p>
-<table class="counts"><caption class=sr>Cases per outcome</caption>
+<table class="counts" aria-label="Cases per outcome">
 <thead><tr>{"<td></td>" if media else ""}{head}</tr></thead>
 <tbody><tr>{count_row}</tr></tbody></table>
 </header>
 <details><summary>Resources checked ({len(target)})</summary>
-<table><caption class=sr>Resource roles and URLs</caption>{roles}</table></details>
+<table aria-label="Resource roles and URLs">{roles}</table>
+{_common_headers(common)}</details>
 <p id="nojs" class="meta">All cases are listed below; filtering needs JavaScript.</p>
 <form id="filters" hidden aria-label="Filter cases" autocomplete="off"{opens}>
 <fieldset><legend>Outcome</legend>{boxes}</fieldset>
@@ -372,6 +376,26 @@ def render_html(report: dict[str, Any]) -> str:
 <script>{JS}</script>
 </body></html>
 """
+
+
+def _number(value: Any) -> Any:
+    """199.0 → 199: the JSON keeps floats, a reader wants the octets."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _sent_with_every_request(results: list[dict[str, Any]]) -> frozenset[tuple[str, str]]:
+    """Header fields every request of the run carried (the tool's own): said once at the top
+    rather than in every case."""
+    sent = [{(n, v) for n, v in r["request"]["headers"]} for r in results if r.get("request")]
+    return frozenset(set.intersection(*sent)) if sent else frozenset()
+
+
+def _common_headers(common: frozenset[tuple[str, str]]) -> str:
+    if not common:
+        return ""
+    return "<p>Sent with every request (not repeated below):</p>" + _headers_table(
+        [list(pair) for pair in sorted(common)], "sent with every request"
+    )
 
 
 def write_html(report: dict[str, Any], path: Path) -> None:

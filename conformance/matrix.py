@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from .html_report import CSP, CSS, ORDER, esc
-from .reports import report_verdict
+from .reports import read_json, report_verdict
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "report.schema.json"
 BAD = ("fail", "error")
@@ -82,10 +82,11 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def load_report(path: Path) -> dict[str, Any]:
-    """Read and validate one JSON report; ValueError naming the file if it is not one."""
+    """Read and validate one JSON report (`.json` or `.json.gz`); ValueError naming the file
+    if it is not one."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = read_json(path)  # gzip-compressed too, as the scorecard publishes them
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: cannot read a JSON report: {exc}") from exc
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:

@@ -53,3 +53,11 @@ def test_two_regenerations_are_identical_and_name_no_local_path(tmp_path: Path) 
         report = load_report(tmp_path / "one" / folder / f"{STEM}.json")  # the schema holds
         assert "traffic" not in report
         assert report["duration_seconds"] == 0
+
+
+def test_the_published_reports_stay_light() -> None:
+    """Every server and profile, and the samples in every format, in under 3 MB."""
+    reports = Path(__file__).resolve().parents[2] / "reports"
+    octets = sum(path.stat().st_size for path in reports.rglob("*") if path.is_file())
+    assert octets < 3_000_000, f"reports/ holds {octets} octets"
+    assert len(list(reports.glob("servers/*/*.json.gz"))) == 16 * 3
