@@ -18,17 +18,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .client import Client
-from .console import DEFAULT, QUIET, VERBOSE, Console, summary_by_section
-from .errors import CaseFileError, TargetError
-from .explain import explain
-from .loader import bundled_cases_dir, load_cases
-from .model import Case, Grade, Result, short_cite
-from .options import Settings, add_cli_options, resolve
-from .preflight import preflight
-from .render import render_failure
-from .reports import (
+from conformance import __version__
+from conformance.casefile.explain import explain
+from conformance.casefile.loader import bundled_cases_dir, load_cases
+from conformance.casefile.selection import SelectionError, select
+from conformance.console import DEFAULT, QUIET, VERBOSE, Console, summary_by_section
+from conformance.engine.preflight import preflight
+from conformance.engine.runner import NOT_RUN, run_cases
+from conformance.engine.target import Target, check_url
+from conformance.errors import CaseFileError, TargetError
+from conformance.model import Case, Grade, Result, short_cite
+from conformance.options import Settings, add_cli_options, resolve
+from conformance.report.json_report import (
     MEDIA_QUESTION,
     build_json_report,
     counts,
@@ -36,9 +37,8 @@ from .reports import (
     is_conformant,
     write_reports,
 )
-from .runner import NOT_RUN, run_cases
-from .selection import SelectionError, select
-from .target import Target, check_url
+from conformance.report.text import render_failure
+from conformance.transport.client import Client
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2
 SHOWN_IN_DETAIL = (Grade.FAIL, Grade.ERROR, Grade.WARN)
@@ -101,7 +101,7 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     stream = out or sys.stdout
     if arguments[:1] == ["matrix"]:
-        from .matrix_cli import main as matrix_main
+        from conformance.matrix_cli import main as matrix_main
 
         return matrix_main(arguments[1:], stream)
     args = build_parser().parse_args(arguments)
@@ -161,7 +161,7 @@ def _target(settings: Settings) -> Iterator[tuple[Target, bool]]:
     """The user's URL, their WSGI app served in-process, or the bundled reference server."""
     with Client(settings.client) as client, contextlib.ExitStack() as stack:
         if settings.target_app:
-            from .app_server import serve_target_app
+            from conformance.target_app import serve_target_app
 
             settings = serve_target_app(settings, stack)
         urls, oracle = dict(settings.urls), dict(settings.oracle_files)

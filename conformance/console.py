@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import TextIO
 
-from .model import Case, Expectation, Grade, Result, short_cite
+from conformance.model import Case, Expectation, Grade, Result, short_cite
 
 COLOURS = {
     Grade.PASS: "32", Grade.INFO: "36", Grade.WARN: "33",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .matrix import load_matrix, render_matrix_html, render_matrix_markdown
+from conformance.report.matrix import load_matrix, render_matrix_html, render_matrix_markdown
 
 
 def main(argv: Sequence[str], stream: TextIO) -> int:

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from .client import ClientSettings
-from .errors import TargetError
-from .model import PROFILES
-from .target import ROLES
+from conformance.engine.target import ROLES
+from conformance.errors import TargetError
+from conformance.model import PROFILES
+from conformance.transport.client import ClientSettings
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .model import Case, Grade, Result, cite, short_cite
+from conformance.model import Case, Grade, Result, cite, short_cite
 
 if TYPE_CHECKING:
-    from .options import Settings
-    from .target import Target
+    from conformance.engine.target import Target
+    from conformance.options import Settings
 
 CASE_SUFFIX = ".range.yaml"
 
@@ -39,8 +39,8 @@ class _State:
 
     def get_target(self) -> Target:
         if self.target is None:
-            from .client import Client
-            from .target import Target
+            from conformance.engine.target import Target
+            from conformance.transport.client import Client
 
             client = self.stack.enter_context(Client(self.settings.client))
             self.target = Target(
@@ -51,7 +51,7 @@ class _State:
 
     def result(self, item: CaseItem) -> Result:
         """This item's result: run ahead for every selected case at once, unless run alone."""
-        from .runner import run_case
+        from conformance.engine.runner import run_case
 
         if self.worker or self.settings.workers == 1:
             return run_case(item.case, self.get_target(), profile=self.settings.profile)
@@ -80,7 +80,7 @@ class _Ahead:
         self._thread.start()
 
     def _run(self) -> None:
-        from .runner import run_cases
+        from conformance.engine.runner import run_cases
 
         results = run_cases(
             self._cases, self._target, profile=self._settings.profile,
@@ -97,7 +97,7 @@ class _Ahead:
             results.close()
 
     def result(self, case: Case) -> Result:
-        from .runner import run_case
+        from conformance.engine.runner import run_case
 
         with self._ready:
             while id(case) not in self._done and self._thread.is_alive():
@@ -116,7 +116,7 @@ STATE = pytest.StashKey[_State]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from .options import add_plugin_options
+    from conformance.options import add_plugin_options
 
     group = parser.getgroup("range-conformance", "HTTP range request conformance (RFC 9110)")
     group.addoption(
@@ -132,7 +132,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _values(config: pytest.Config) -> dict[str, Any]:
     """Option values by name: command line first, then the ini twin."""
-    from .options import OPTIONS
+    from conformance.options import OPTIONS
 
     values: dict[str, Any] = {}
     for option in OPTIONS:
@@ -153,15 +153,15 @@ def pytest_configure(config: pytest.Config) -> None:
     values = _values(config)
     if not target and not values.get("target_app") and not values.get("targets"):
         return
-    from .errors import TargetError
-    from .options import resolve
-    from .target import check_oracle_files, check_url
+    from conformance.engine.target import check_oracle_files, check_url
+    from conformance.errors import TargetError
+    from conformance.options import resolve
 
     stack = contextlib.ExitStack()
     try:
         settings = resolve(values, str(target) if target else None)
         if settings.target_app:  # from the command line, the ini file or the target file
-            from .app_server import serve_target_app
+            from conformance.target_app import serve_target_app
 
             settings = serve_target_app(settings, stack)
         if "main" not in settings.urls:
@@ -176,7 +176,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = state
     config.pluginmanager.register(_Records(state), "range-conformance-records")
     if config.args_source is not pytest.Config.ArgsSource.ARGS:
-        from .loader import bundled_cases_dir
+        from conformance.casefile.loader import bundled_cases_dir
 
         config.args = [str(bundled_cases_dir())]
 
@@ -186,7 +186,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or state.worker:
         return
-    from .preflight import preflight
+    from conformance.engine.preflight import preflight
 
     problem = preflight(state.get_target())
     if problem is not None:
@@ -204,7 +204,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    from .selection import select
+    from conformance.casefile.selection import select
 
     settings = state.settings
     cases = [item.case for item in items if isinstance(item, CaseItem)]
@@ -245,8 +245,8 @@ class CaseFile(pytest.File):
     """One `*.range.yaml`: schema-checked at collection, one item per case."""
 
     def collect(self) -> Iterator[CaseItem]:
-        from .errors import CaseFileError
-        from .loader import load_case_file
+        from conformance.casefile.loader import load_case_file
+        from conformance.errors import CaseFileError
 
         try:
             cases = load_case_file(self.path)
@@ -278,8 +278,8 @@ class CaseItem(pytest.Item):
         self.user_properties.append(("rfc", cite(case.rfc)))
 
     def runtest(self) -> None:
-        from .errors import OutsideMediaQuestion, ShouldViolation
-        from .reports import result_record
+        from conformance.errors import OutsideMediaQuestion, ShouldViolation
+        from conformance.report.json_report import result_record
 
         state = self.config.stash.get(STATE, None)
         if state is None:
@@ -316,7 +316,7 @@ class CaseItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
         if isinstance(excinfo.value, ConformanceFailure):
-            from .render import render_failure
+            from conformance.report.text import render_failure
 
             return render_failure(excinfo.value.result)
         return super().repr_failure(excinfo, style=style)
@@ -351,7 +351,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(STATE, None)
     if state is None or not state.records or state.worker:
         return
-    from .reports import assemble_report, write_reports
+    from conformance.report.json_report import assemble_report, write_reports
 
     records = sorted(state.records, key=lambda r: (r["file"], r["line"]))
     settings = state.settings

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conformance.reports import read_json, write_json
+from conformance.report.json_report import read_json, write_json
 
 CASE_PATH_RE = re.compile(r"(?:/[^\s\"':]+)?/(cases/[\w.-]+\.ya?ml)")
 PORT_RE = re.compile(r"(127\.0\.0\.1|localhost|\[::1\]):\d+")

@@ -1,12 +1,12 @@
 """The published matrix: reports/servers/MATRIX.md and MATRIX.html, from the JSON reports there
 (NAME/PROFILE.json.gz).
 
-Built with conformance.matrix (`build_matrix`, `render_matrix_markdown`, `render_matrix_html`)
-on the rfc-profile reports, one column per server labelled with its versions, case groups as
-rows (in the HTML, every case: tooltips only on warn, fail and error cells); then a totals table
-for every profile, and per server the ids of its failing cases in each profile (AUDIT.md has
-each rfc one with its exchange and verdict). Servers that never acted on a Range header, and
-roles the suite refused to grade, get one line each at the top.
+Built with conformance.report.matrix (`build_matrix`, `render_matrix_markdown`,
+`render_matrix_html`) on the rfc-profile reports, one column per server labelled with its
+versions, case groups as rows (in the HTML, every case: tooltips only on warn, fail and error
+cells); then a totals table for every profile, and per server the ids of its failing cases in
+each profile (AUDIT.md has each rfc one with its exchange and verdict). Servers that never acted
+on a Range header, and roles the suite refused to grade, get one line each at the top.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conformance.matrix import build_matrix, render_matrix_html, render_matrix_markdown
-from conformance.reports import read_json
+from conformance.report.json_report import read_json
+from conformance.report.matrix import build_matrix, render_matrix_html, render_matrix_markdown
 
 from .peers import PEERS
 from .run import PROFILES, report_path

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from conformance.reports import write_json
+from conformance.report.json_report import write_json
 from reference_server.fixtures import FIXTURE_ROLES, build_fixtures
 
 from .normalise import normalise_report
@@ -165,7 +165,7 @@ def grade(targets: Path, profile: str, out: Path) -> dict[str, Any]:
 
 
 # The suite's preflight refusing the URL given for a role other than main (see
-# conformance.preflight.role_problem): `--resource ROLE=URL: what is wrong. No case was run.`
+# conformance.engine.preflight.role_problem): `--resource ROLE=URL: what is wrong. No case was run.`
 REFUSED_ROLE_RE = re.compile(r"--resource (\w+)=(\S+?):? (.*?)\.?(?: No case was run\.)?$")
 
 

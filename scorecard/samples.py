@@ -6,9 +6,9 @@
 Each run writes its JSON report to a temporary file (`range-conformance --json`); the report is
 normalised as the scorecard's are (`scorecard.normalise`: ports, dates, durations, multipart
 boundaries, Allow order, local fixture paths, oracle order; traffic figures dropped), and the
-four formats are written from that one normalised report (`conformance.reports.write_reports`),
-then the matrix from the normalised JSON. So a second run on an unchanged tree writes the same
-octets, and no report names a local path.
+four formats are written from that one normalised report
+(`conformance.report.json_report.write_reports`), then the matrix from the normalised JSON. So a
+second run on an unchanged tree writes the same octets, and no report names a local path.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conformance.matrix import load_matrix, write_matrix
-from conformance.reports import read_json, write_reports
+from conformance.report.json_report import read_json, write_reports
+from conformance.report.matrix import load_matrix, write_matrix
 
 from .normalise import normalise_report
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from conformance.client import Client, ClientSettings
-from conformance.loader import bundled_cases_dir, load_cases
+from conformance.casefile.loader import bundled_cases_dir, load_cases
+from conformance.engine.runner import run_case
+from conformance.engine.target import Target
 from conformance.model import Case, Result
-from conformance.runner import run_case
-from conformance.target import Target
+from conformance.transport.client import Client, ClientSettings
 from reference_server import FIXTURE_ROLES, build_fixtures, create_app, serve_in_thread
 
 settings.register_profile("ci", max_examples=200, deadline=None)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conformance import render, runner, target
-from conformance.catalogue import catalogue_ids, left_out
+from conformance.casefile.catalogue import catalogue_ids, left_out
+from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.cli import build_parser
-from conformance.loader import bundled_cases_dir, load_cases
+from conformance.engine import runner, target
 from conformance.model import MEDIA_TAG
 from conformance.options import DEFAULT_WORKERS
+from conformance.report import text as render
 from tests.cases.test_any_length import LENGTHS, MINIMAL_LENGTHS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")

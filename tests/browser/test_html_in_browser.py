@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from conformance.html_report import write_html
-from conformance.matrix import build_matrix, write_matrix
-from tests.conformance.test_html_report import (
+from conformance.report.html_report import write_html
+from conformance.report.matrix import build_matrix, write_matrix
+from tests.conformance.report.test_html_report import (
     EVIL,
     cases_by_id,
     clean_report,
@@ -27,7 +27,7 @@ from tests.conformance.test_html_report import (
     one_fail_report,
     parse,
 )
-from tests.conformance.test_matrix import matrix_rows
+from tests.conformance.report.test_matrix import matrix_rows
 
 CHROMIUM = Path(os.environ.get("RANGE_CONFORMANCE_CHROMIUM", "/usr/bin/chromium"))
 TIMEOUT = 60

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from conformance.client import Client, ClientSettings
+from conformance.engine.runner import run_cases
+from conformance.engine.target import MIN_LENGTH, Target
 from conformance.model import PROFILES, Case, Grade, Result
 from conformance.options import DEFAULT_WORKERS
-from conformance.render import render_failure
-from conformance.runner import run_cases
-from conformance.target import MIN_LENGTH, Target
+from conformance.report.text import render_failure
+from conformance.transport.client import Client, ClientSettings
 from reference_server import FIXTURE_ROLES, build_fixtures, create_app, serve_in_thread
 from tests.helpers.minimal_server import (
     FIXED_MTIME,

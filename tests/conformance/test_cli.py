@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.cli import main
-from conformance.loader import bundled_cases_dir, load_cases
 from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
 from tests.mutants.mutants import IfMatchIgnoredWithRange, IgnoreRange
@@ -51,7 +51,7 @@ def test_json_report_follows_its_schema(tmp_path: Path) -> None:
     assert code == 0
     report = json.loads(path.read_text())
     schema = json.loads(
-        resources.files("conformance").joinpath("schema/report.schema.json").read_text()
+        resources.files("conformance.report").joinpath("report.schema.json").read_text()
     )
     jsonschema.validate(report, schema)
     record = next(r for r in report["results"] if r["id"] == "SGL-04")

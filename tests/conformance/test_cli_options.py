@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from conformance.app_server import serve_wsgi
+from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
-from conformance.loader import bundled_cases_dir
 from conformance.model import Case
+from conformance.target_app import serve_wsgi
 from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
 from tests.helpers.mixed import mixed_argv, write_mixed_cases

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
 from conformance.console import Console, summary_by_section
-from conformance.loader import bundled_cases_dir
 from tests.conftest import role_urls
 from tests.helpers.mixed import mixed_argv
 

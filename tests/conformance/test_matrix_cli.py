@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
-from conformance.loader import bundled_cases_dir
 from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
 from tests.mutants.mutants import MinusZeroIsWhole

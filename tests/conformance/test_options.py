@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import build_parser, main
-from conformance.client import USER_AGENT
 from conformance.errors import TargetError
-from conformance.loader import bundled_cases_dir
 from conformance.options import OPTIONS, Settings, load_target_file, resolve
+from conformance.transport.client import USER_AGENT
 
 SINGLE = bundled_cases_dir() / "single.range.yaml"
 

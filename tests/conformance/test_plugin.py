@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conformance.loader import bundled_cases_dir, load_cases
+from conformance.casefile.loader import bundled_cases_dir, load_cases
 from tests.conftest import role_urls
 
 pytest_plugins = ["pytester"]
@@ -137,7 +137,7 @@ def test_json_report_matches_its_schema(pytester: pytest.Pytester, main_url: str
 def _schema_text() -> str:
     from importlib import resources
 
-    return resources.files("conformance").joinpath("schema/report.schema.json").read_text()
+    return resources.files("conformance.report").joinpath("report.schema.json").read_text()
 
 
 def test_json_report_counts_the_traffic(pytester: pytest.Pytester, main_url: str) -> None:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.cli import main as cli_main
-from conformance.client import Client, ClientSettings
-from conformance.loader import bundled_cases_dir, load_cases
+from conformance.engine.runner import run_case
+from conformance.engine.target import Target
 from conformance.model import Grade, Result
-from conformance.runner import run_case
-from conformance.target import Target
+from conformance.transport.client import Client, ClientSettings
 from tests.hostile import servers
 from tests.hostile.servers import HostileServer
 
@@ -317,7 +317,7 @@ def test_wire_parses_a_million_part_body_within_bounds() -> None:
     output, seconds = _in_subprocess(
         """
         import tracemalloc
-        from conformance.wire import parse_multipart
+        from conformance.grading.fields import parse_multipart
         body = b"--HOSTILE\\r\\n\\r\\nX\\r\\n" * 1_000_000 + b"--HOSTILE--\\r\\n"
         tracemalloc.start()
         parsed = parse_multipart(body, "HOSTILE")
@@ -335,10 +335,10 @@ def test_a_million_tiny_parts_fail_within_bounds() -> None:
     output, seconds = _in_subprocess(
         """
         import resource, time
-        from conformance.client import Client, ClientSettings
-        from conformance.loader import bundled_cases_dir, load_cases
-        from conformance.runner import run_case
-        from conformance.target import Target
+        from conformance.transport.client import Client, ClientSettings
+        from conformance.casefile.loader import bundled_cases_dir, load_cases
+        from conformance.engine.runner import run_case
+        from conformance.engine.target import Target
         from tests.hostile.servers import HostileServer, million_parts
         cases = {c.id: c for c in load_cases([bundled_cases_dir()])}
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conformance.model import Grade, Result
-from conformance.render import render_failure
+from conformance.report.text import render_failure
 from examples.flask_send_file_app import create_app as send_file_app
 
 SuiteRunner = Callable[..., dict[str, Result]]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.grading.fields import parse_media_type, parse_multipart
 from conformance.model import Grade, Result
-from conformance.render import render_failure
-from conformance.wire import parse_media_type, parse_multipart
+from conformance.report.text import render_failure
 from reference_server import create_app, create_wsgi_app
 
 from .mutants import (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.matrix import load_report
+from conformance.report.matrix import load_report
 from scorecard.samples import KINDS, SAMPLES, STEM
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 import scorecard.__main__ as cli
-from conformance.matrix import SCHEMA_PATH
-from conformance.reports import read_json, write_json
+from conformance.report.json_report import read_json, write_json
+from conformance.report.matrix import SCHEMA_PATH
 from scorecard import peers, run
 from scorecard.audit import render
 from scorecard.normalise import normalise_file, normalise_record, normalise_report

@@ -1,0 +1,103 @@
+"""Case + learned resource → the exact request to send (pure).
+
+Values the case takes from the target (its ETag, Last-Modified, a date a day before it) are filled
+in here; when the target lacks one, the case is skipped with a reason instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from conformance.engine.target import Resource
+from conformance.model import Learned, RequestTemplate
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A request ready for the client: either header pairs, or raw lines for the socket path."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    raw_lines: tuple[str, ...] | None
+    body: bytes
+
+    @property
+    def range_value(self) -> str | None:
+        """The Range field value as sent (raw lines joined the way a recipient combines them)."""
+        if self.raw_lines is not None:
+            values = [
+                line.partition(":")[2].strip(" \t")
+                for line in self.raw_lines
+                if line.partition(":")[0].lower() == "range"
+            ]
+            return ", ".join(values) if values else None
+        for name, value in self.headers:
+            if name.lower() == "range":
+                return value
+        return None
+
+
+class NotApplicable(Exception):
+    """The target lacks what the case needs (no ETag, no Last-Modified, …)."""
+
+
+def plan_request(template: RequestTemplate, resource: Resource) -> PlannedRequest:
+    """Resolve learned values and structured ranges against this resource."""
+    length = resource.length or 0
+    headers: list[tuple[str, str]] = []
+    specs = [spec.render(length) for spec in template.ranges]
+    if template.series is not None:
+        specs += template.series.render()
+    if specs:
+        headers.append(("Range", "bytes=" + ",".join(specs)))
+    for name, value in template.headers:
+        headers.append((name, value if isinstance(value, str) else resolve(value, resource)))
+    raw = None
+    if template.raw_header_lines:
+        raw = (*(f"{name}: {value}" for name, value in headers), *template.raw_header_lines)
+    return PlannedRequest(template.method, resource.url, tuple(headers), raw, template.body)
+
+
+def resolve(learned: Learned, resource: Resource) -> str:
+    """The header value a Learned placeholder stands for on this resource."""
+    if learned.source == "last-modified":
+        modified = resource.last_modified
+        if modified is None:
+            raise NotApplicable("the target sends no valid Last-Modified")
+        return format_http_date(modified + timedelta(days=learned.shift_days), learned.date_format)
+    etag = resource.etag
+    if etag is None:
+        raise NotApplicable("the target sends no ETag")
+    weak = etag.startswith("W/")
+    if learned.source == "strong-etag" and weak:
+        raise NotApplicable(f"the target's ETag {etag} is weak; the case needs a strong one")
+    if learned.source == "weak-etag":
+        etag = etag if weak else "W/" + etag
+    if learned.transform == "strip-weak":
+        if not weak:
+            raise NotApplicable(f"the target's ETag {etag} is already strong")
+        etag = etag[2:]
+    if learned.transform == "swapcase":
+        changed = etag[:2] + etag[2:].swapcase() if weak else etag.swapcase()
+        if changed == etag:
+            raise NotApplicable(f"the target's ETag {etag} has no letters whose case could change")
+        etag = changed
+    return etag
+
+
+def format_http_date(moment: datetime, style: str = "imf") -> str:
+    """IMF-fixdate, or the obsolete RFC 850 and asctime forms (RFC 9110 §5.6.7)."""
+    moment = moment.astimezone(timezone.utc)
+    day = moment.weekday()
+    month = _MONTHS[moment.month - 1]
+    clock = moment.strftime("%H:%M:%S")
+    if style == "rfc850":
+        return f"{_DAYS[day]}, {moment.day:02d}-{month}-{moment.year % 100:02d} {clock} GMT"
+    if style == "asctime":
+        return f"{_DAYS[day][:3]} {month} {moment.day:2d} {clock} {moment.year}"
+    return f"{_DAYS[day][:3]}, {moment.day:02d} {month} {moment.year} {clock} GMT"

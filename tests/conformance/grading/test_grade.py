@@ -1,0 +1,502 @@
+"""Synthetic exchanges → verdicts: every check shown able to pass and to fail, without a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.casefile.loader import bundled_cases_dir, load_cases, load_cases_text
+from conformance.engine.target import BytesOracle, Resource
+from conformance.grading.fields import format_multipart
+from conformance.grading.grade import grade
+from conformance.model import Case, Exchange, Grade, SentRequest, Verdict
+
+BODY = bytes(range(256)) * 4  # 1024 octets, every 8-octet window unique enough for offsets
+LENGTH = len(BODY)
+BASE_HEADERS = (
+    ("Date", "Mon, 01 Jan 2024 00:00:00 GMT"),
+    ("ETag", '"abc"'),
+    ("Last-Modified", "Wed, 01 Jan 2020 00:00:00 GMT"),
+    ("Content-Type", "application/octet-stream"),
+    ("Cache-Control", "max-age=60"),
+    ("Accept-Ranges", "bytes"),
+)
+BASELINE = Resource("main", "http://t/r", 200, BASE_HEADERS, LENGTH, BytesOracle(BODY))
+
+CASE_YAML = """\
+group: TST
+title: test
+cases:
+  - id: TST-01
+    title: range {range}
+    rfc: "14.1.2"
+    level: MUST
+    request:
+      headers: {{Range: "{range}"}}
+    outcomes:
+{outcomes}
+"""
+PARTIAL = """\
+      - branch: partial
+        status: 206
+        partial: [{spans}]
+"""
+IGNORED = """\
+      - branch: ignored
+        status: 200
+        full: true
+        grade: info
+        profiles: {media: fail}
+"""
+UNSAT = """\
+      - branch: unsatisfiable
+        status: 416
+        unsatisfied: true
+"""
+
+
+def make_case(range_value: str, *outcomes: str) -> Case:
+    text = CASE_YAML.format(range=range_value, outcomes="".join(outcomes))
+    return load_cases_text(text, Path("t.range.yaml"))[0]
+
+
+def partial(*spans: tuple[int | str, int | str]) -> str:
+    return PARTIAL.format(spans=", ".join(f"{{first: {a}, last: {b}}}" for a, b in spans))
+
+
+def exchange(
+    status: int,
+    headers: dict[str, str] | list[tuple[str, str]],
+    body: bytes,
+    *,
+    range_value: str = "bytes=0-9",
+    capped: bool = False,
+    extra_request: tuple[tuple[str, str], ...] = (),
+) -> Exchange:
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    sent = SentRequest("GET", "http://t/r", (("Range", range_value), *extra_request))
+    return Exchange(sent, status, "", tuple(pairs), body, capped)
+
+
+def partial_headers(content_range: str, body: bytes, **extra: str) -> dict[str, str]:
+    headers = dict(BASE_HEADERS)
+    headers.update({"Content-Range": content_range, "Content-Length": str(len(body))})
+    headers.update(extra)
+    return headers
+
+
+def run(case: Case, answer: Exchange, **kwargs: object) -> Verdict:
+    range_value = answer.request.headers[0][1]
+    return grade(case, answer, BASELINE, range_value=range_value, **kwargs)  # type: ignore[arg-type]
+
+
+def checks(verdict: Verdict, wanted: Grade) -> set[str]:
+    return {f.check for f in verdict.findings if f.grade is wanted}
+
+
+SINGLE = make_case("bytes=0-9", partial((0, 9)), IGNORED)
+
+
+def test_exact_single_part_passes() -> None:
+    body = BODY[0:10]
+    verdict = run(SINGLE, exchange(206, partial_headers(f"bytes 0-9/{LENGTH}", body), body))
+    assert verdict.grade is Grade.PASS, verdict.findings
+    assert verdict.branch == "partial"
+
+
+def test_ignoring_range_is_info_and_names_the_branch() -> None:
+    verdict = run(SINGLE, exchange(200, dict(BASE_HEADERS), BODY))
+    assert verdict.grade is Grade.INFO
+    assert verdict.branch == "ignored"
+
+
+def test_media_profile_fails_a_server_that_ignores_ranges() -> None:
+    verdict = run(SINGLE, exchange(200, dict(BASE_HEADERS), BODY), profile="media")
+    assert verdict.grade is Grade.FAIL
+    assert checks(verdict, Grade.FAIL) == {"branch"}
+
+
+def test_status_outside_every_branch_fails_and_lists_the_acceptable_ones() -> None:
+    verdict = run(SINGLE, exchange(416, {"Content-Range": f"bytes */{LENGTH}"}, b""))
+    assert verdict.grade is Grade.FAIL
+    (finding,) = [f for f in verdict.findings if f.check == "status"]
+    assert "no branch of this case allows" in finding.message
+    assert "206 (partial)" in (finding.expected or "")
+    assert "200 (ignored)" in (finding.expected or "")
+
+
+def test_server_error_says_it_is_never_acceptable() -> None:
+    verdict = run(SINGLE, exchange(500, {}, b""))
+    assert "never acceptable" in next(f.message for f in verdict.findings if f.check == "status")
+
+
+def test_off_by_one_content_fails_on_length() -> None:
+    body = BODY[0:9]
+    verdict = run(SINGLE, exchange(206, partial_headers(f"bytes 0-9/{LENGTH}", body), body))
+    assert verdict.grade is Grade.FAIL
+    assert "body" in checks(verdict, Grade.FAIL)
+
+
+def test_shifted_content_fails_with_the_first_differing_offset() -> None:
+    body = BODY[1:11]
+    verdict = run(SINGLE, exchange(206, partial_headers(f"bytes 0-9/{LENGTH}", body), body))
+    (finding,) = [f for f in verdict.findings if f.check == "body"]
+    assert finding.offset == 0
+    assert "absolute 0" in (finding.actual or "")
+
+
+@pytest.mark.parametrize(
+    ("content_range", "grade_", "check"),
+    [
+        pytest.param(f"bytes=0-9/{LENGTH}", Grade.FAIL, "content-range", id="equals-sign"),
+        pytest.param("bytes 0-9/999", Grade.FAIL, "content-range", id="wrong-complete-length"),
+        pytest.param("bytes 0-9/*", Grade.WARN, "content-range", id="unknown-length-star"),
+        pytest.param(f"bytes */{LENGTH}", Grade.FAIL, "content-range", id="unsatisfied-form"),
+        pytest.param(f"items 0-9/{LENGTH}", Grade.FAIL, "content-range", id="other-unit"),
+        pytest.param(f"bytes 9-0/{LENGTH}", Grade.FAIL, "content-range", id="last-before-first"),
+    ],
+)
+def test_content_range_of_a_single_part(content_range: str, grade_: Grade, check: str) -> None:
+    body = BODY[0:10]
+    verdict = run(SINGLE, exchange(206, partial_headers(content_range, body), body))
+    assert verdict.grade is grade_
+    assert check in checks(verdict, grade_)
+
+
+def test_missing_content_range_on_206_fails() -> None:
+    headers = partial_headers("x", BODY[:10])
+    del headers["Content-Range"]
+    verdict = run(SINGLE, exchange(206, headers, BODY[:10]))
+    assert "content-range" in checks(verdict, Grade.FAIL)
+
+
+def test_sub_range_is_a_warning_not_a_failure() -> None:
+    body = BODY[0:5]
+    verdict = run(SINGLE, exchange(206, partial_headers(f"bytes 0-4/{LENGTH}", body), body))
+    assert verdict.grade is Grade.WARN
+    assert checks(verdict, Grade.WARN) == {"coverage"}
+
+
+def test_disjoint_range_fails() -> None:
+    body = BODY[100:110]
+    verdict = run(SINGLE, exchange(206, partial_headers(f"bytes 100-109/{LENGTH}", body), body))
+    assert verdict.grade is Grade.FAIL
+    assert "coverage" in checks(verdict, Grade.FAIL)
+
+
+def test_strict_profile_fails_what_rfc_warns() -> None:
+    body = BODY[0:5]
+    answer = exchange(206, partial_headers(f"bytes 0-4/{LENGTH}", body), body)
+    assert run(SINGLE, answer, profile="strict").grade is Grade.FAIL
+
+
+def test_206_missing_a_field_the_200_carries_fails() -> None:
+    body = BODY[0:10]
+    headers = partial_headers(f"bytes 0-9/{LENGTH}", body)
+    del headers["ETag"]
+    verdict = run(SINGLE, exchange(206, headers, body))
+    assert any(f.check == "header" and "ETag" in f.message for f in verdict.findings)
+    assert verdict.grade is Grade.FAIL
+
+
+def test_206_with_a_different_etag_warns() -> None:
+    body = BODY[0:10]
+    headers = partial_headers(f"bytes 0-9/{LENGTH}", body, ETag='"other"')
+    assert run(SINGLE, exchange(206, headers, body)).grade is Grade.WARN
+
+
+def test_206_without_date_fails() -> None:
+    body = BODY[0:10]
+    headers = partial_headers(f"bytes 0-9/{LENGTH}", body)
+    del headers["Date"]
+    verdict = run(SINGLE, exchange(206, headers, body))
+    assert any("Date" in f.message for f in verdict.findings if f.grade is Grade.FAIL)
+
+
+def test_single_part_content_type_must_be_the_200s() -> None:
+    body = BODY[0:10]
+    headers = partial_headers(f"bytes 0-9/{LENGTH}", body, **{"Content-Type": "text/plain"})
+    assert "content-type" in checks(run(SINGLE, exchange(206, headers, body)), Grade.FAIL)
+
+
+def test_content_length_not_matching_received_octets_is_a_framing_failure() -> None:
+    body = BODY[0:10]
+    headers = partial_headers(f"bytes 0-9/{LENGTH}", body, **{"Content-Length": "11"})
+    assert "framing" in checks(run(SINGLE, exchange(206, headers, body)), Grade.FAIL)
+
+
+def test_content_range_on_a_200_warns() -> None:
+    headers = {**dict(BASE_HEADERS), "Content-Range": f"bytes 0-{LENGTH - 1}/{LENGTH}"}
+    assert "content-range" in checks(run(SINGLE, exchange(200, headers, BODY)), Grade.WARN)
+
+
+def test_a_200_with_the_wrong_body_fails() -> None:
+    body = BODY[:-1] + b"\x00"
+    verdict = run(SINGLE, exchange(200, dict(BASE_HEADERS), body))
+    assert verdict.grade is Grade.FAIL
+    assert any(f.check == "body" and f.offset == LENGTH - 1 for f in verdict.findings)
+
+
+def test_a_capped_200_compares_the_prefix_only() -> None:
+    verdict = run(SINGLE, exchange(200, dict(BASE_HEADERS), BODY[:100], capped=True))
+    assert verdict.grade is Grade.INFO
+
+
+UNSATISFIABLE = make_case(f"bytes={LENGTH}-", UNSAT, IGNORED)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"Content-Range": f"bytes */{LENGTH}"}, Grade.PASS, id="right"),
+        pytest.param({}, Grade.WARN, id="missing"),
+        pytest.param({"Content-Range": "bytes */5"}, Grade.FAIL, id="wrong-length"),
+        pytest.param({"Content-Range": f"bytes 0-0/{LENGTH}"}, Grade.WARN, id="satisfied-form"),
+        pytest.param({"Content-Range": "garbage"}, Grade.FAIL, id="garbage"),
+    ],
+)
+def test_416_content_range(headers: dict[str, str], expected: Grade) -> None:
+    headers = {"Date": "Mon, 01 Jan 2024 00:00:00 GMT", **headers}
+    answer = exchange(416, headers, b"", range_value=f"bytes={LENGTH}-")
+    assert run(UNSATISFIABLE, answer).grade is expected
+
+
+def test_a_206_to_an_unsatisfiable_range_fails() -> None:
+    answer = exchange(
+        206,
+        partial_headers(f"bytes {LENGTH}-{LENGTH - 1}/{LENGTH}", b""),
+        b"",
+        range_value=f"bytes={LENGTH}-",
+    )
+    assert run(UNSATISFIABLE, answer).grade is Grade.FAIL
+
+
+def test_transport_error_is_an_error_not_a_failure() -> None:
+    sent = SentRequest("GET", "http://t/r", (("Range", "bytes=0-9"),))
+    verdict = run(SINGLE, Exchange(sent, error="connection reset"))
+    assert verdict.grade is Grade.ERROR
+    assert "connection reset" in verdict.summary
+
+
+CAPABLE = make_case(
+    "bytes=000-009",
+    partial((0, 9)),
+    """\
+      - branch: ignored
+        status: 200
+        full: true
+        grade_if_capable: warn
+        level: SHOULD
+""",
+)
+
+
+@pytest.mark.parametrize(("capable", "expected"), [(True, Grade.WARN), (False, Grade.PASS)])
+def test_grade_if_capable(capable: bool, expected: Grade) -> None:
+    answer = exchange(200, dict(BASE_HEADERS), BODY, range_value="bytes=000-009")
+    assert run(CAPABLE, answer, range_capable=capable).grade is expected
+
+
+# multipart/byteranges --------------------------------------------------------------------------
+
+MULTI = make_case("bytes=0-9,20-29", partial((0, 9), (20, 29)), IGNORED)
+
+
+def multipart_answer(
+    spans: list[tuple[int, int]],
+    *,
+    boundary: str = "XYZ",
+    part_headers: list[tuple[str, str]] | None = None,
+    content_type: str | None = None,
+    range_value: str = "bytes=0-9,20-29",
+) -> Exchange:
+    parts = []
+    for first, last in spans:
+        headers = (
+            part_headers
+            if part_headers is not None
+            else [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Range", f"bytes {first}-{last}/{LENGTH}"),
+            ]
+        )
+        headers = [
+            (n, v.replace("{first}", str(first)).replace("{last}", str(last))) for n, v in headers
+        ]
+        parts.append((headers, BODY[first : last + 1]))
+    body = format_multipart(parts, boundary)
+    headers = dict(BASE_HEADERS)
+    headers["Content-Type"] = content_type or f"multipart/byteranges; boundary={boundary}"
+    headers["Content-Length"] = str(len(body))
+    return exchange(206, headers, body, range_value=range_value)
+
+
+def test_multipart_in_request_order_passes() -> None:
+    verdict = run(MULTI, multipart_answer([(0, 9), (20, 29)]))
+    assert verdict.grade is Grade.PASS, verdict.findings
+
+
+def test_multipart_coalesced_across_a_small_gap_passes() -> None:
+    verdict = run(MULTI, multipart_answer([(0, 29)]))
+    assert verdict.grade is Grade.PASS, verdict.findings
+
+
+def test_multipart_coalesced_across_a_large_gap_warns() -> None:
+    case = make_case("bytes=0-9,200-209", partial((0, 9), (200, 209)), IGNORED)
+    verdict = run(case, multipart_answer([(0, 209)], range_value="bytes=0-9,200-209"))
+    assert verdict.grade is Grade.WARN
+    assert checks(verdict, Grade.WARN) == {"coverage"}
+
+
+def test_multipart_reordered_warns() -> None:
+    verdict = run(MULTI, multipart_answer([(20, 29), (0, 9)]))
+    assert checks(verdict, Grade.WARN) == {"order"}
+
+
+def test_multipart_subset_warns() -> None:
+    verdict = run(MULTI, multipart_answer([(0, 9)]))
+    assert checks(verdict, Grade.WARN) == {"coverage"}
+
+
+def test_multipart_without_boundary_fails() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)], content_type="multipart/byteranges")
+    assert "multipart" in checks(run(MULTI, answer), Grade.FAIL)
+
+
+def test_part_without_content_range_fails() -> None:
+    answer = multipart_answer(
+        [(0, 9), (20, 29)], part_headers=[("Content-Type", "application/octet-stream")]
+    )
+    assert "content-range" in checks(run(MULTI, answer), Grade.FAIL)
+
+
+def test_part_without_content_type_warns() -> None:
+    answer = multipart_answer(
+        [(0, 9), (20, 29)], part_headers=[("Content-Range", "bytes {first}-{last}/1024")]
+    )
+    assert checks(run(MULTI, answer), Grade.WARN) == {"part-content-type"}
+
+
+def test_part_with_wrong_bytes_fails_at_its_offset() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)])
+    corrupted = answer.body.replace(BODY[20:30], BODY[21:31])
+    bad = Exchange(answer.request, 206, "", answer.headers, corrupted)
+    verdict = run(MULTI, bad)
+    assert any(f.check.startswith("part 2/2") and f.offset == 0 for f in verdict.findings)
+
+
+def test_multipart_without_close_delimiter_fails() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)])
+    cut = answer.body[: answer.body.rindex(b"--XYZ--")]
+    headers = {**dict(answer.headers), "Content-Length": str(len(cut))}
+    verdict = run(MULTI, Exchange(answer.request, 206, "", tuple(headers.items()), cut))
+    assert any("close delimiter" in f.message for f in verdict.findings if f.grade is Grade.FAIL)
+
+
+def test_top_level_content_range_on_multipart_fails() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)])
+    headers = (*answer.headers, ("Content-Range", f"bytes 0-29/{LENGTH}"))
+    verdict = run(MULTI, Exchange(answer.request, 206, "", headers, answer.body))
+    assert "content-range" in checks(verdict, Grade.FAIL)
+
+
+def test_multipart_answer_to_a_single_range_fails() -> None:
+    answer = multipart_answer([(0, 9)], range_value="bytes=0-9")
+    assert "multipart" in checks(run(SINGLE, answer), Grade.FAIL)
+
+
+def test_quoted_boundary_and_preamble_are_accepted_and_the_quoting_noted() -> None:
+    parts = [
+        (
+            [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Range", f"bytes {a}-{b}/{LENGTH}"),
+            ],
+            BODY[a : b + 1],
+        )
+        for a, b in [(0, 9), (20, 29)]
+    ]
+    body = format_multipart(parts, "a b", preamble=b"\r\n")
+    headers = {
+        **dict(BASE_HEADERS),
+        "Content-Type": 'multipart/byteranges; boundary="a b"',
+        "Content-Length": str(len(body)),
+    }
+    verdict = run(MULTI, exchange(206, headers, body, range_value="bytes=0-9,20-29"))
+    assert verdict.grade is Grade.INFO, verdict.findings
+    assert checks(verdict, Grade.INFO) == {"multipart"}
+
+
+def test_serving_overlapping_parts_many_times_warns_about_amplification() -> None:
+    spans = [(0, LENGTH - 1)] * 3
+    ranges = ",".join(["bytes=0-"] + ["0-"] * 2)
+    case = make_case(ranges, partial((0, "L-1"), (0, "L-1"), (0, "L-1")), IGNORED)
+    verdict = run(case, multipart_answer(spans, range_value=ranges))
+    assert checks(verdict, Grade.WARN) == {"amplification"}
+
+
+def test_a_field_sent_twice_that_is_not_a_list_fails_where_audited() -> None:
+    body = BODY[0:10]
+    headers = [
+        *partial_headers(f"bytes 0-9/{LENGTH}", body).items(),
+        ("Date", "Tue, 02 Jan 2024 00:00:00 GMT"),
+    ]
+    assert run(SINGLE, exchange(206, headers, body)).grade is Grade.PASS  # not every case
+    audited = make_case("bytes=0-9", partial((0, 9)) + "        single_fields: true\n")
+    verdict = run(audited, exchange(206, headers, body))
+    assert any(f.check == "header" and "Date sent 2 times" in f.message for f in verdict.findings)
+
+
+def test_two_content_lengths_fail_everywhere() -> None:
+    body = BODY[0:10]
+    headers = [*partial_headers(f"bytes 0-9/{LENGTH}", body).items(), ("Content-Length", "11")]
+    verdict = run(SINGLE, exchange(206, headers, body))
+    assert any("Content-Length sent 2 times" in f.message for f in verdict.findings)
+
+
+def test_malformed_accept_ranges_warns() -> None:
+    headers = {**dict(BASE_HEADERS), "Accept-Ranges": "bytes; q=1"}
+    assert "accept-ranges" in checks(run(SINGLE, exchange(200, headers, BODY)), Grade.WARN)
+
+
+def test_legacy_request_range_allows_x_byteranges() -> None:
+    case = make_case("bytes=0-9", partial((0, 9), (20, 29)), IGNORED)
+    answer = multipart_answer(
+        [(0, 9), (20, 29)], content_type="multipart/x-byteranges; boundary=XYZ"
+    )
+    sent = SentRequest("GET", "http://t/r", (("Request-Range", "bytes=0-9,20-29"),))
+    legacy = Exchange(sent, 206, "", answer.headers, answer.body)
+    verdict = grade(case, legacy, BASELINE, range_value=None)
+    assert verdict.grade is Grade.INFO, verdict.findings
+    without = Exchange(answer.request, 206, "", answer.headers, answer.body)
+    assert "content-type" in checks(run(MULTI, without), Grade.FAIL)
+
+
+def test_an_unquoted_boundary_with_illegal_characters_is_one_clear_failure() -> None:
+    answer = multipart_answer([(0, 9), (20, 29)], boundary="==77==")
+    headers = {**dict(answer.headers), "Content-Type": "multipart/byteranges; boundary===77=="}
+    verdict = run(MULTI, Exchange(answer.request, 206, "", tuple(headers.items()), answer.body))
+    failed = [f for f in verdict.findings if f.grade is Grade.FAIL]
+    assert [f.check for f in failed] == ["content-type"]  # the parts themselves are right
+    assert "token or a quoted-string" in failed[0].message
+
+
+BUNDLED = {case.id: case for case in load_cases([bundled_cases_dir()])}
+
+
+@pytest.mark.parametrize(
+    ("case_id", "first", "last"),
+    [("SYN-23", 1, 2), ("SYN-28", LENGTH - 9, LENGTH - 1), ("SYN-19", 5, LENGTH - 1)],
+)
+def test_a_self_consistent_206_for_an_invalid_specifier_warns(
+    case_id: str, first: int, last: int
+) -> None:
+    """Real servers (serve-handler, Tornado) answer these; the audit found them wrongly failed."""
+    case = BUNDLED[case_id]
+    value = dict(case.request.headers)["Range"]
+    body = BODY[first : last + 1]
+    answer = exchange(206, partial_headers(f"bytes {first}-{last}/{LENGTH}", body), body,
+                      range_value=str(value))  # fmt: skip
+    verdict = grade(case, answer, BASELINE, range_value=str(value))
+    assert verdict.grade is Grade.WARN, verdict.findings
