@@ -29,15 +29,10 @@ from conformance.engine.target import Target, check_url
 from conformance.errors import CaseFileError, TargetError
 from conformance.model import Case, Grade, Result, short_cite
 from conformance.options import Settings, add_cli_options, resolve
-from conformance.report.json_report import (
-    MEDIA_QUESTION,
-    build_json_report,
-    counts,
-    headline,
-    is_conformant,
-    write_reports,
-)
+from conformance.report.json_report import build_json_report
 from conformance.report.text import render_failure
+from conformance.report.verdict import MEDIA_QUESTION, counts, headline, is_conformant
+from conformance.report.writers import write_reports
 from conformance.transport.client import Client
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2

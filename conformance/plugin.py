@@ -351,7 +351,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     state = config.stash.get(STATE, None)
     if state is None or not state.records or state.worker:
         return
-    from conformance.report.json_report import assemble_report, write_reports
+    from conformance.report.json_report import assemble_report
+    from conformance.report.writers import write_reports
 
     records = sorted(state.records, key=lambda r: (r["file"], r["line"]))
     settings = state.settings

@@ -18,8 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conformance.report.json_report import read_json, write_reports
+from conformance.report.json_report import read_json
 from conformance.report.matrix import load_matrix, write_matrix
+from conformance.report.writers import write_reports
 
 from .normalise import normalise_report
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.model import Grade
-from conformance.report.json_report import MEDIA_QUESTION, deciding_counts, report_verdict
 from conformance.report.text import LONG_VALUE, shorten
+from conformance.report.verdict import MEDIA_QUESTION, deciding_counts, report_verdict
 
 ORDER = ("pass", "info", "warn", "fail", "error", "skip")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,43 +14,10 @@ from typing import Any
 from conformance import __version__
 from conformance.model import Finding, Grade, Result
 from conformance.report.text import curl_command, render_failure, shorten
+from conformance.report.verdict import deciding_counts, headline, is_conformant, tally_of
 
 REPORT_SCHEMA_ID = "range-conformance/report/1"
 DETAILED = (Grade.WARN, Grade.FAIL, Grade.ERROR)
-
-
-def counts(results: Sequence[Result]) -> dict[str, int]:
-    tally = Counter(result.verdict.grade.value for result in results)
-    return {grade.value: tally.get(grade.value, 0) for grade in Grade}
-
-
-def tally_of(records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Outcome → how many records have it, every outcome listed."""
-    tally = Counter(record["outcome"] for record in records)
-    return {grade.value: tally.get(grade.value, 0) for grade in Grade}
-
-
-def deciding_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """The counts the verdict rests on: every record, but in the media profile only the
-    cases of the media question (`decides`)."""
-    return tally_of([record for record in records if record.get("decides", True)])
-
-
-def headline(profile: str, conformant: bool) -> str:
-    """The verdict in words: RFC conformance, or in the media profile the media question."""
-    if profile == "media":
-        return "media-ready" if conformant else "NOT media-ready"
-    return "conformant" if conformant else "NOT conformant"
-
-
-MEDIA_QUESTION = "can browsers and players play and seek this URL?"
-
-
-def report_verdict(report: dict[str, Any]) -> tuple[bool, str]:
-    """(conformant, headline) of a report, from its records (reports before the media
-    question counted every record)."""
-    conformant = is_conformant(deciding_counts(report["results"]), report.get("fail_on"))
-    return conformant, headline(report.get("profile", "rfc"), conformant)
 
 
 def build_json_report(
@@ -163,12 +129,6 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
-def is_conformant(tally: dict[str, int], fail_on: str | None = "fail") -> bool:
-    """The run's verdict as the reports state it: fail and error fail it, warn too on request."""
-    failing = tally.get("fail", 0) or tally.get("error", 0)
-    return not (failing or (fail_on == "warn" and tally.get("warn", 0)))
-
-
 INLINE = 96  # a list of plain values that fits in this many characters is written on one line
 
 
@@ -211,15 +171,3 @@ def read_json(path: Path) -> Any:
     if path.name.endswith(".gz"):
         data = gzip.decompress(data)
     return json.loads(data.decode("utf-8"))
-
-
-def write_reports(report: dict[str, Any], paths: dict[str, Path]) -> dict[str, Path]:
-    """Write each requested kind (json, junit, md, html); return what was written."""
-    from conformance.report.html_report import write_html
-    from conformance.report.junit_report import write_junit
-    from conformance.report.markdown_report import write_markdown
-
-    writers = {"json": write_json, "junit": write_junit, "md": write_markdown, "html": write_html}
-    for kind, path in paths.items():
-        writers[kind](report, path)
-    return paths

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.model import short_cite
-from conformance.report.json_report import report_verdict
+from conformance.report.verdict import report_verdict
 
 ICONS = {"pass": "✅", "info": "ℹ️", "warn": "⚠️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 ORDER = ("fail", "error", "warn", "info", "pass", "skip")

@@ -18,7 +18,8 @@ from typing import Any
 import jsonschema
 
 from conformance.report.html_report import CSP, CSS, ORDER, esc
-from conformance.report.json_report import read_json, report_verdict
+from conformance.report.json_report import read_json
+from conformance.report.verdict import report_verdict
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 BAD = ("fail", "error")

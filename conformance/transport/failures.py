@@ -10,7 +10,8 @@ import requests
 import urllib3
 
 if TYPE_CHECKING:
-    from conformance.transport.client import ClientSettings
+    from conformance.transport.settings import ClientSettings
+    from conformance.transport.watchdog import Watchdog
 
 SHOWN_OCTETS = 40  # how much of a broken status line or of stray octets a message quotes
 
@@ -122,3 +123,35 @@ def body_error(
             return f"{url} sent {got}{announced}, then closed the connection"
         return f"{url} closed the connection in the middle of a chunk after {got}"
     return f"reading the body failed after {got}: {describe_error(error, url)}"
+
+
+def head_error(
+    error: BaseException | None, url: str, dog: Watchdog, settings: ClientSettings
+) -> str:
+    """Why no status line and header fields came: the deadline, or the error named."""
+    if dog.fired:
+        return (
+            f"no complete status line and header fields from {url} within "
+            f"{dog.seconds:g} s: they were still arriving (a trickling server)"
+        )
+    assert error is not None
+    return describe_error(error, url, settings)
+
+
+def body_failure(
+    error: BaseException | None,
+    octets: int,
+    declared: int | None,
+    url: str,
+    dog: Watchdog,
+    settings: ClientSettings,
+) -> str:
+    """What went wrong with the body, counting what arrived: the deadline, or the error."""
+    if dog.fired:
+        announced = f" of an announced {declared}" if declared is not None else ""
+        return (
+            f"{url} was still sending the body after {dog.seconds:g} s "
+            f"({count_octets(octets)}{announced} so far); gave up"
+        )
+    assert error is not None
+    return body_error(error, octets, declared, url, settings.read_timeout)

@@ -17,7 +17,7 @@ from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import build_parser, main
 from conformance.errors import TargetError
 from conformance.options import OPTIONS, Settings, load_target_file, resolve
-from conformance.transport.client import USER_AGENT
+from conformance.transport.settings import USER_AGENT
 
 SINGLE = bundled_cases_dir() / "single.range.yaml"
 

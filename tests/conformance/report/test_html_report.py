@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from conformance.report.html_report import ORDER, OUTSIDE, render_html, write_html
-from conformance.report.json_report import MEDIA_QUESTION, build_json_report
+from conformance.report.json_report import build_json_report
+from conformance.report.verdict import MEDIA_QUESTION
 from reference_server import create_app
 from tests.mutants.mutants import ShortByOne
 

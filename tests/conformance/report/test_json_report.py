@@ -23,7 +23,8 @@ import pytest
 
 from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
-from conformance.report.json_report import build_json_report, write_reports
+from conformance.report.json_report import build_json_report
+from conformance.report.writers import write_reports
 from tests.helpers.mixed import OUTCOME_OF, mixed_argv
 from tests.rawserver import Connection, serving
 
