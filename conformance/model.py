@@ -268,6 +268,39 @@ class Case:
         return f"{self.file or self.source}:{self.line}"
 
 
+def field_value(fields: tuple[tuple[str, str], ...], name: str) -> str | None:
+    """A header field's value, its lines joined with ", " as a recipient combines them
+    (RFC 9110 §5.3); None when absent."""
+    values = field_values(fields, name)
+    return ", ".join(values) if values else None
+
+
+def field_values(fields: tuple[tuple[str, str], ...], name: str) -> list[str]:
+    """Every line of a header field, in order (names compare case-insensitively)."""
+    wanted = name.lower()
+    return [value for key, value in fields if key.lower() == wanted]
+
+
+@dataclass(frozen=True)
+class Representation:
+    """What the plain GET of a resource said: status, fields and length (no octets; those a
+    grade compares come in a `grading.truth.Truth`)."""
+
+    role: str
+    url: str
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    length: int | None
+    stands_in: bool = False  # the main resource, serving a role nobody named
+
+    def header(self, name: str) -> str | None:
+        return field_value(self.headers, name)
+
+    @property
+    def etag(self) -> str | None:
+        return self.header("ETag")
+
+
 @dataclass(frozen=True, slots=True)
 class SentRequest:
     """The request as it actually went on the wire (for failure text and curl)."""
@@ -307,12 +340,10 @@ class Exchange:
         return replace(self, body=self.body[:keep], received=self.body_octets)
 
     def header_values(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.headers if key.lower() == wanted]
+        return field_values(self.headers, name)
 
     def header(self, name: str) -> str | None:
-        values = self.header_values(name)
-        return ", ".join(values) if values else None
+        return field_value(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,10 @@ class Oracle(Protocol):
 
     def read(self, first: int, last: int) -> bytes: ...
 
+    def known(self) -> dict[int, bytes]:
+        """Octets in hand without a request or a file read: start → octets."""
+        ...
+
 
 @dataclass
 class BytesOracle:
@@ -49,6 +53,9 @@ class BytesOracle:
 
     def read(self, first: int, last: int) -> bytes:
         return self.body[first : last + 1]
+
+    def known(self) -> dict[int, bytes]:
+        return {0: self.body}
 
 
 @dataclass
@@ -66,6 +73,9 @@ class FileOracle:
         with self.path.open("rb") as handle:
             handle.seek(first)
             return handle.read(last - first + 1)
+
+    def known(self) -> dict[int, bytes]:
+        return {}  # on disk: read when asked
 
 
 @dataclass
@@ -97,6 +107,11 @@ class WindowOracle:
         pieces = [self._block(number) for number in range(first // BLOCK, last // BLOCK + 1)]
         start = (first // BLOCK) * BLOCK
         return b"".join(pieces)[first - start : last - start + 1]
+
+    def known(self) -> dict[int, bytes]:
+        with self.lock:
+            blocks = {number * BLOCK: block for number, block in self.blocks.items()}
+        return {0: self.prefix, **blocks} if self.prefix else blocks
 
     def _block(self, number: int) -> bytes:
         with self.lock:

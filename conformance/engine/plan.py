@@ -7,13 +7,11 @@ in here; when the target lacks one, the case is skipped with a reason instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from conformance.engine.target import Resource
+from conformance.httpdate import format_http_date
 from conformance.model import Learned, RequestTemplate
-
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +86,3 @@ def resolve(learned: Learned, resource: Resource) -> str:
             raise NotApplicable(f"the target's ETag {etag} has no letters whose case could change")
         etag = changed
     return etag
-
-
-def format_http_date(moment: datetime, style: str = "imf") -> str:
-    """IMF-fixdate, or the obsolete RFC 850 and asctime forms (RFC 9110 §5.6.7)."""
-    moment = moment.astimezone(timezone.utc)
-    day = moment.weekday()
-    month = _MONTHS[moment.month - 1]
-    clock = moment.strftime("%H:%M:%S")
-    if style == "rfc850":
-        return f"{_DAYS[day]}, {moment.day:02d}-{month}-{moment.year % 100:02d} {clock} GMT"
-    if style == "asctime":
-        return f"{_DAYS[day][:3]} {month} {moment.day:2d} {clock} {moment.year}"
-    return f"{_DAYS[day][:3]}, {moment.day:02d} {month} {moment.year} {clock} GMT"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import timedelta
@@ -22,7 +22,9 @@ from conformance.engine.target import PREFIX, Resource, Target
 from conformance.errors import TargetError
 from conformance.grading.context import declared_length
 from conformance.grading.grade import grade
-from conformance.model import Case, Exchange, Finding, Grade, Level, Result, Verdict
+from conformance.grading.probes import aftermath, blamed, target_answers
+from conformance.grading.truth import Truth
+from conformance.model import Case, Exchange, Finding, Grade, Result, Verdict
 from conformance.transport.client import Client
 
 WHOLE_BODY = 256 * 1024  # a body declared (or turning out) this long or shorter is read whole
@@ -114,13 +116,18 @@ def _judge(case: Case, target: Target, profile: str) -> Result:
             return _result(case, Grade.ERROR, f"priming request failed: {primed.error}", profile)
     exchanges = send_all(target.client, planned, case.request.parallel)
     capable = target.range_capable if _uses_capability(case) else None
-    verdicts = [
-        grade(
-            case, exchange, resource, profile=profile, range_capable=capable,
-            range_value=planned.range_value, variants=variants,
-        )
-        for exchange in exchanges
-    ]  # fmt: skip
+    forms: dict[str, Resource] = {"identity": resource, **variants}
+
+    def grading(exchange: Exchange) -> Callable[[dict[str, Truth]], Verdict]:
+        def with_truths(truths: dict[str, Truth]) -> Verdict:
+            return grade(
+                case, exchange, resource, profile=profile, range_capable=capable,
+                range_value=planned.range_value, variants=variants, truths=truths,
+            )  # fmt: skip
+
+        return with_truths
+
+    verdicts = [judged(grading(exchange), forms) for exchange in exchanges]
     worst = max(range(len(verdicts)), key=lambda i: verdicts[i].grade.rank)
     verdict, exchange = verdicts[worst], exchanges[worst]
     if exchange.error is not None:
@@ -156,28 +163,38 @@ def _answer_octets(exchange: Exchange) -> int:
     return exchange.body_octets
 
 
+def judged(grading: Callable[[dict[str, Truth]], Verdict], forms: dict[str, Resource]) -> Verdict:
+    """Grade with the octets in hand; if the grade asked for octets not in hand, fetch just
+    those (from the plain 200, a local copy or two range requests) and grade once more.
+
+    Grading stays pure: every fetch happens here, between the two grades.
+    """
+    truths = {form: Truth(resource.known_octets()) for form, resource in forms.items()}
+    verdict = grading(truths)
+    asked = {form: truth.missing for form, truth in truths.items() if truth.missing}
+    if not asked:
+        return verdict
+    truths = {
+        form: truth.adding(
+            {first: forms[form].read(first, last) for first, last in asked.get(form, [])}
+        )
+        for form, truth in truths.items()
+    }
+    verdict = grading(truths)
+    still = [span for truth in truths.values() for span in truth.missing]
+    if still:  # the octets a grade asks for must be the ones it was just given
+        raise TargetError(f"the octets {still} to compare with could not be had")
+    return verdict
+
+
 def _still_answering(case: Case, verdict: Verdict, target: Target, resource: Resource) -> Verdict:
     """After a DoS probe the server must still serve the plain GET correctly."""
     check = send(target.client, PlannedRequest("GET", resource.url, (), None, b""))
-    length = resource.length or 0
-    body = check.body[:length]
-    body_ok = not body or body == resource.read(0, len(body) - 1)
-    if check.error is None and check.status == 200 and body_ok:
-        return verdict
+    body = check.body[: resource.length or 0]
+    content_ok = not body or body == resource.read(0, len(body) - 1)
     if check.error is not None:
         target.stop(resource.url, case.id, check.error)
-    problem = check.error or f"got {check.status}" + ("" if body_ok else " with wrong content")
-    finding = Finding(
-        "aftermath",
-        Grade.FAIL,
-        "after this request the plain GET no longer works",
-        Level.MUST,
-        "17.15",
-        expected="200 with the representation",
-        actual=problem,
-    )
-    findings = (*verdict.findings, finding)
-    return Verdict(Grade.FAIL, verdict.branch, findings, verdict.summary + "; then GET failed")
+    return aftermath(verdict, check, content_ok)
 
 
 def _blame_transport_error(
@@ -193,18 +210,10 @@ def _blame_transport_error(
     Otherwise the target is down or unreachable and the case cannot be judged (ERROR).
     """
     probe = send(target.client, PlannedRequest("GET", resource.url, (), None, b""))
-    if probe.error is not None or probe.status is None or probe.status >= 500:
+    if not target_answers(probe):
         target.stop(resource.url, case.id, probe.error or f"a plain GET got {probe.status}")
         return verdict
-    tolerated = case.on_transport_error == "warn" and profile != "strict"
-    grade_ = Grade.WARN if tolerated else Grade.FAIL
-    finding = Finding(
-        "transport", grade_,
-        f"{exchange.error}, while a plain GET right after it was answered {probe.status}: "
-        "this request's header values broke the server",
-        Level.SHOULD if grade_ is Grade.WARN else Level.MUST, "2.3",
-    )  # fmt: skip
-    return Verdict(grade_, None, (finding,), f"{grade_.value}: {exchange.error}")
+    return blamed(case, exchange, probe, profile)
 
 
 def send_all(client: Client, planned: PlannedRequest, copies: int) -> list[Exchange]:
@@ -245,7 +254,13 @@ def _without_baseline(case: Case, target: Target, resource: Resource, profile: s
         return _result(case, Grade.SKIP, str(reason), profile)
     exchange = send(target.client, planned)
     if exchange.error is None and not any(e.matches(exchange.status) for e in case.expectations):
-        verdict = grade(case, exchange, resource, profile=profile, range_value=planned.range_value)
+        verdict = judged(
+            lambda truths: grade(
+                case, exchange, resource, profile=profile, range_value=planned.range_value,
+                truths=truths,
+            ),
+            {"identity": resource},
+        )  # fmt: skip
         return Result(
             case, verdict, exchange.excerpt(EXCERPT), profile, measures([exchange], resource)
         )

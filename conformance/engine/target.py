@@ -7,17 +7,17 @@ cases send, so a large representation is never held in memory.
 
 from __future__ import annotations
 
-import email.utils
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from conformance.engine.oracle import BytesOracle, FileOracle, Oracle, WindowOracle, stream_to_file
 from conformance.errors import TargetError
-from conformance.model import Exchange
+from conformance.httpdate import parse_http_date
+from conformance.model import Exchange, Representation
 from conformance.transport.client import Client
 
 ROLES = (
@@ -52,27 +52,12 @@ MISSING_NAME = "range-conformance-no-such-resource-7f3a9c"  # a sibling name nob
 
 
 @dataclass(frozen=True)
-class Resource:
-    """One role's URL and what its plain GET said."""
+class Resource(Representation):
+    """One role's URL and what its plain GET said, with where its true octets come from."""
 
-    role: str
-    url: str
-    status: int | None
-    headers: tuple[tuple[str, str], ...]
-    length: int | None
-    oracle: Oracle | None
+    oracle: Oracle | None = None
     error: str | None = None
     learned_octets: int = 0
-    stands_in: bool = False  # the main resource, serving a role nobody named
-
-    def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        values = [v for k, v in self.headers if k.lower() == wanted]
-        return ", ".join(values) if values else None
-
-    @property
-    def etag(self) -> str | None:
-        return self.header("ETag")
 
     @property
     def last_modified(self) -> datetime | None:
@@ -82,21 +67,15 @@ class Resource:
     def date(self) -> datetime | None:
         return parse_http_date(self.header("Date"))
 
+    def known_octets(self) -> dict[int, bytes]:
+        """The octets in hand without a request (start → octets): all of a small one, the
+        plain 200's first octets and the windows already fetched of a large one."""
+        return self.oracle.known() if self.oracle is not None else {}
+
     def read(self, first: int, last: int) -> bytes:
         if self.oracle is None:
             raise TargetError(f"no representation learned for {self.url}")
         return self.oracle.read(first, last)
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    # HTTP dates are always UTC (RFC 9110 §5.6.7); "-0000" parses as naive.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def check_url(url: str) -> str:
@@ -318,10 +297,10 @@ def _learn(
     exchange: Exchange,
 ) -> Resource:
     if exchange.error is not None:
-        return Resource(role, url, None, (), None, None, error=exchange.error)
+        return Resource(role, url, None, (), None, error=exchange.error)
     declared = _content_length(exchange)
     if exchange.status != 200:
-        return Resource(role, url, exchange.status, exchange.headers, None, None)
+        return Resource(role, url, exchange.status, exchange.headers, None)
     if oracle_file is not None:
         size = oracle_file.stat().st_size
         if declared is not None and declared != size:
@@ -336,7 +315,7 @@ def _learn(
         problem = _disagreement(url, oracle, exchange)
         if problem is not None:
             return _broken(role, url, exchange, problem)
-        return Resource(role, url, 200, exchange.headers, size, oracle)
+        return Resource(role, url, 200, exchange.headers, size, oracle=oracle)
     if not exchange.body_capped:
         if declared is not None and declared != len(exchange.body):
             return _broken(
@@ -346,7 +325,7 @@ def _learn(
                 f"Content-Length: {declared} but {len(exchange.body)} octets arrived",
             )
         body = exchange.body
-        return Resource(role, url, 200, exchange.headers, len(body), BytesOracle(body))
+        return Resource(role, url, 200, exchange.headers, len(body), oracle=BytesOracle(body))
     if declared is None:
         return _broken(
             role,
@@ -360,9 +339,9 @@ def _learn(
             streamed = stream_to_file(client, url, headers, declared)
         except TargetError as error:
             return _broken(role, url, exchange, str(error))
-        return Resource(role, url, 200, exchange.headers, declared, streamed)
+        return Resource(role, url, 200, exchange.headers, declared, oracle=streamed)
     windows = WindowOracle(client, url, declared, prefix=exchange.body[:PREFIX])
-    return Resource(role, url, 200, exchange.headers, declared, windows)
+    return Resource(role, url, 200, exchange.headers, declared, oracle=windows)
 
 
 def _disagreement(url: str, oracle: FileOracle, exchange: Exchange) -> str | None:
@@ -377,7 +356,7 @@ def _disagreement(url: str, oracle: FileOracle, exchange: Exchange) -> str | Non
 
 
 def _broken(role: str, url: str, exchange: Exchange, why: str) -> Resource:
-    return Resource(role, url, exchange.status, exchange.headers, None, None, error=why)
+    return Resource(role, url, exchange.status, exchange.headers, None, error=why)
 
 
 def _content_length(exchange: Exchange) -> int | None:

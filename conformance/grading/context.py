@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from conformance.engine.target import Resource
 from conformance.grading.bytediff import compare
-from conformance.model import Exchange, Finding, Grade, Level
+from conformance.grading.truth import Truth
+from conformance.model import Exchange, Finding, Grade, Level, Representation
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +17,12 @@ class Context:
     """Everything a check may look at."""
 
     exchange: Exchange
-    baseline: Resource
+    baseline: Representation
+    truth: Truth  # the baseline's octets fetched for this grade
     range_value: str | None
     compare_headers: bool  # the request negotiated the same form as the baseline
     has_if_range: bool
-    identity: Resource  # the identity form, whatever `baseline` is
+    identity: Representation  # the identity form, whatever `baseline` is
 
     @property
     def length(self) -> int:
@@ -55,7 +56,11 @@ def declared_length(exchange: Exchange) -> int | None:
 
 
 def compare_bytes(ctx: Context, actual: bytes, first: int, label: str, rfc: str) -> list[Finding]:
-    expected = ctx.baseline.read(first, first + len(actual) - 1)
+    """A FAIL when `actual` differs from the representation at `first`; nothing while the
+    octets to compare with are not known yet (the engine fetches them and grades again)."""
+    expected = ctx.truth.read(first, first + len(actual) - 1)
+    if expected is None:
+        return []
     diff = compare(expected, actual, first)
     if diff is None:
         return []

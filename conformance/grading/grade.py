@@ -1,19 +1,30 @@
 """One exchange → one Verdict: pick the branch the server took, run its checks, apply the profile.
 
-Pure. A case lists every acceptable answer; the branch whose status matches and whose checks come
-out best is the one reported, so a server is never failed for taking a legal alternative.
+Pure: it imports nothing that does I/O, and compares octets only with those it is given. A case
+lists every acceptable answer; the branch whose status matches and whose checks come out best is
+the one reported, so a server is never failed for taking a legal alternative.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 
-from conformance.engine.target import Resource
 from conformance.grading.checks import check_expectation
 from conformance.grading.context import Context, declared_length, fail, warn
 from conformance.grading.partial import partial_headers
-from conformance.model import Case, Exchange, Expectation, Finding, Grade, Level, Verdict
+from conformance.grading.truth import Truth
+from conformance.model import (
+    Case,
+    Exchange,
+    Expectation,
+    Finding,
+    Grade,
+    Level,
+    Representation,
+    Verdict,
+)
 
 # Repeated framing fields with different values make the message ambiguous: audited everywhere.
 FRAMING_FIELDS = ("Content-Length", "Content-Range")
@@ -26,26 +37,32 @@ ACCEPT_RANGES_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 def grade(
     case: Case,
     exchange: Exchange,
-    baseline: Resource,
+    baseline: Representation,
     *,
     profile: str = "rfc",
     range_capable: bool | None = None,
     range_value: str | None = None,
-    variants: dict[str, Resource] | None = None,
+    variants: Mapping[str, Representation] | None = None,
+    truths: Mapping[str, Truth] | None = None,
 ) -> Verdict:
-    """Grade what came back against every outcome the case allows.
+    """Grade what came back against every outcome the case allows. Pure: values in, a
+    verdict out, no I/O.
 
     `variants` holds other learned forms of the resource (e.g. its gzip coding) that branches
-    may compare against; `baseline` is the identity form.
+    may compare against; `baseline` is the identity form. `truths` holds, per form, the octets
+    fetched to compare with; octets asked for beyond them are noted in that Truth's `missing`,
+    and the verdict is then provisional (the engine fetches them and grades again).
     """
     if exchange.error is not None:
         finding = Finding("transport", Grade.ERROR, exchange.error)
         return Verdict(Grade.ERROR, None, (finding,), f"error: {exchange.error}")
     forms = {"identity": baseline, **(variants or {})}
+    known = {form: (truths or {}).get(form) or Truth() for form in forms}
     sent = {name.lower(): value for name, value in exchange.request.headers}
     ctx = Context(
         exchange=exchange,
         baseline=baseline,
+        truth=known["identity"],
         range_value=range_value,
         compare_headers=baseline.status == 200,
         has_if_range="if-range" in sent,
@@ -72,7 +89,10 @@ def grade(
     scored = [
         _apply_profile(
             _branch_findings(
-                e, replace(ctx, baseline=forms[e.representation]), profile, range_capable
+                e,
+                replace(ctx, baseline=forms[e.representation], truth=known[e.representation]),
+                profile,
+                range_capable,
             ),
             profile,
         )

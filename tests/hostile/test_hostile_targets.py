@@ -313,11 +313,11 @@ def _in_subprocess(code: str, limit: float) -> tuple[str, float]:
     return done.stdout + done.stderr, time.monotonic() - started
 
 
-def test_wire_parses_a_million_part_body_within_bounds() -> None:
+def test_the_multipart_parser_reads_a_million_part_body_within_bounds() -> None:
     output, seconds = _in_subprocess(
         """
         import tracemalloc
-        from conformance.grading.fields import parse_multipart
+        from conformance.grading.multipart import parse_multipart
         body = b"--HOSTILE\\r\\n\\r\\nX\\r\\n" * 1_000_000 + b"--HOSTILE--\\r\\n"
         tracemalloc.start()
         parsed = parse_multipart(body, "HOSTILE")

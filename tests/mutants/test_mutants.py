@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.grading.fields import parse_media_type, parse_multipart
+from conformance.grading.fields import parse_media_type
+from conformance.grading.multipart import parse_multipart
 from conformance.model import Grade, Result
 from conformance.report.text import render_failure
 from reference_server import create_app, create_wsgi_app

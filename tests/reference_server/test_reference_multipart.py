@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.grading.fields import parse_multipart
+from conformance.grading.multipart import parse_multipart
 from reference_server.bodies import _read_now
 from reference_server.multipart import (
     CHUNK_SIZE,

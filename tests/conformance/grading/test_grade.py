@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from conformance.casefile.loader import bundled_cases_dir, load_cases, load_cases_text
-from conformance.engine.target import BytesOracle, Resource
-from conformance.grading.fields import format_multipart
-from conformance.grading.grade import grade
-from conformance.model import Case, Exchange, Grade, SentRequest, Verdict
+from conformance.grading.grade import grade as grade_with
+from conformance.grading.multipart import format_multipart
+from conformance.grading.truth import Truth
+from conformance.model import Case, Exchange, Grade, Representation, SentRequest, Verdict
 
 BODY = bytes(range(256)) * 4  # 1024 octets, every 8-octet window unique enough for offsets
 LENGTH = len(BODY)
@@ -22,7 +22,16 @@ BASE_HEADERS = (
     ("Cache-Control", "max-age=60"),
     ("Accept-Ranges", "bytes"),
 )
-BASELINE = Resource("main", "http://t/r", 200, BASE_HEADERS, LENGTH, BytesOracle(BODY))
+BASELINE = Representation("main", "http://t/r", 200, BASE_HEADERS, LENGTH)
+
+
+def grade(case: Case, answer: Exchange, baseline: Representation, **kwargs: object) -> Verdict:
+    """Grade with every octet of BODY in hand, and check that none beyond it was asked for."""
+    truth = Truth({0: BODY})
+    verdict = grade_with(case, answer, baseline, truths={"identity": truth}, **kwargs)  # type: ignore[arg-type]
+    assert truth.missing == []
+    return verdict
+
 
 CASE_YAML = """\
 group: TST
