@@ -15,7 +15,6 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TextIO
 
 from conformance import __version__
@@ -49,31 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("url", nargs="?", help="resource to check (at least 1000 octets)")
     add_cli_options(parser)
-    parser.add_argument(
-        "-k",
-        dest="keyword",
-        metavar="EXPR",
-        help="only cases matching EXPR (words in id/title/group/tags; and/or/not)",
-    )
-    parser.add_argument(
-        "--cases",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="PATH",
-        help="case files or folders (default: the bundled cases)",
-    )
-    parser.add_argument("--list", action="store_true", help="list the selected cases and exit")
-    parser.add_argument("--explain", metavar="ID", help="show what a case sends and accepts")
-    loudness = parser.add_mutually_exclusive_group()
-    loudness.add_argument(
-        "-q", "--quiet", action="store_true", help="print the verdict line alone (and reports)"
-    )
-    loudness.add_argument(
-        "-v", "--verbose", action="store_true",
-        help="a line for every case, passes too, and the counts by RFC section",
-    )  # fmt: skip
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
@@ -99,7 +73,10 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
         from conformance.matrix_cli import main as matrix_main
 
         return matrix_main(arguments[1:], stream)
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    if args.quiet and args.verbose:
+        parser.error("-q and -v do not go together")
     try:
         settings = resolve(vars(args), args.url)
         if settings.target_app is None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from conformance import __version__
 from conformance.engine.target import ROLES
 from conformance.errors import TargetError
 from conformance.model import PROFILES
@@ -27,11 +28,13 @@ from conformance.transport.client import ClientSettings
 class Option:
     name: str  # dest, and the CLI flag --name-with-dashes
     help: str
-    kind: str = "str"  # str | float | int | flag | list
+    kind: str = "str"  # str | float | int | flag | list | path-list | version
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
     cli_short: str | None = None
     pytest_flag: str | None = None  # default: --range-<name>
+    fronts: tuple[str, ...] = ("cli", "plugin")  # where it is offered
+    cli_only_long: bool = False  # the CLI offers only the short flag (-k: pytest has its own)
 
     @property
     def cli_flag(self) -> str:
@@ -94,7 +97,27 @@ OPTIONS: tuple[Option, ...] = (
     Option("html", "write a self-contained HTML report here", metavar="PATH"),
     Option("workers", f"run N cases at a time (default {DEFAULT_WORKERS}; 1: one at a time); "
            "verdicts and report order do not change", kind="int", metavar="N", cli_short="-j"),
+    # The plugin's own: pytest takes case files as paths, -k, -q and -v of its own.
+    Option("target", "resource to check (a path with --target-app); with no paths given, "
+           "runs the bundled cases", metavar="URL|/PATH", pytest_flag="--target",
+           fronts=("plugin",)),
+    # The command line's own.
+    Option("keyword", "only cases matching EXPR (words in id/title/group/tags; and/or/not)",
+           metavar="EXPR", cli_short="-k", fronts=("cli",), cli_only_long=True),
+    Option("cases", "case files or folders (default: the bundled cases)", kind="path-list",
+           metavar="PATH", fronts=("cli",)),
+    Option("list", "list the selected cases and exit", kind="flag", fronts=("cli",)),
+    Option("explain", "show what a case sends and accepts", metavar="ID", fronts=("cli",)),
+    Option("quiet", "print the verdict line alone (and reports)", kind="flag", cli_short="-q",
+           fronts=("cli",)),
+    Option("verbose", "a line for every case, passes too, and the counts by RFC section",
+           kind="flag", cli_short="-v", fronts=("cli",)),
+    Option("version", "print the version and exit", kind="version", fronts=("cli",)),
 )  # fmt: skip
+
+
+# The options of a run, offered by both front ends (and allowed in a target file).
+RUN_OPTIONS = tuple(option for option in OPTIONS if option.fronts == ("cli", "plugin"))
 
 
 @dataclass(frozen=True)
@@ -117,13 +140,24 @@ class Settings:
 
 
 def add_cli_options(parser: argparse.ArgumentParser) -> None:
+    """Every option of the table the command line offers, as argparse arguments."""
     for option in OPTIONS:
-        flags = [option.cli_flag] + ([option.cli_short] if option.cli_short else [])
+        if "cli" not in option.fronts:
+            continue
+        long = [] if option.cli_only_long else [option.cli_flag]
+        flags = long + ([option.cli_short] if option.cli_short else [])
+        if option.kind == "version":
+            parser.add_argument(*flags, action="version", version=f"%(prog)s {__version__}",
+                                help=option.help)  # fmt: skip
+            continue
         parser.add_argument(*flags, dest=option.name, **_argparse_kwargs(option))
 
 
 def add_plugin_options(group: Any, addini: Callable[..., None]) -> None:
+    """Every option of the table the pytest plugin offers, each with its ini twin."""
     for option in OPTIONS:
+        if "plugin" not in option.fronts:
+            continue
         group.addoption(option.plugin_flag, dest="range_" + option.name,
                         **_argparse_kwargs(option))  # fmt: skip
         ini_type = (
@@ -145,6 +179,8 @@ def _argparse_kwargs(option: Option) -> dict[str, Any]:
         kwargs["default"] = None
     elif option.kind == "list":
         kwargs["action"] = "append"
+    elif option.kind == "path-list":
+        kwargs.update(action="append", type=Path, default=[])
     elif option.kind == "float":
         kwargs["type"] = float
     elif option.kind == "int":
@@ -232,11 +268,16 @@ def load_target_file(path: Path) -> dict[str, Any]:
         raise TargetError(f"cannot read target file {path}: {error}") from None
     if not isinstance(data, dict):
         raise TargetError(f"target file {path}: expected a mapping at the top level")
-    known = {option.name for option in OPTIONS} | {"url", "resources", "headers", "oracle_files"}
+    known = {option.name for option in RUN_OPTIONS} | {
+        "url",
+        "resources",
+        "headers",
+        "oracle_files",
+    }
     unknown = sorted(set(data) - known)
     if unknown:
         raise TargetError(f"target file {path}: unknown key(s) {', '.join(unknown)}")
-    by_name = {option.name: option for option in OPTIONS}
+    by_name = {option.name: option for option in RUN_OPTIONS}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key in ("resources", "headers", "oracle_files"):

@@ -119,14 +119,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     from conformance.options import add_plugin_options
 
     group = parser.getgroup("range-conformance", "HTTP range request conformance (RFC 9110)")
-    group.addoption(
-        "--target",
-        dest="range_target",
-        metavar="URL|/PATH",
-        help="resource to check (a path with --target-app); with no paths given, "
-        "runs the bundled cases",
-    )
-    parser.addini("range_target", "default for --target")
     add_plugin_options(group, parser.addini)
 
 
@@ -136,6 +128,8 @@ def _values(config: pytest.Config) -> dict[str, Any]:
 
     values: dict[str, Any] = {}
     for option in OPTIONS:
+        if "plugin" not in option.fronts:
+            continue
         value = config.getoption("range_" + option.name)
         if value in (None, []):
             ini = config.getini(option.ini)

@@ -1,7 +1,7 @@
 """Serve a user's WSGI app on a free loopback port for one run (`--target-app MODULE:APP`).
 
-Uses Werkzeug's threaded server (Flask brings it): good enough for a conformance run, and the
-same server the app's developers use locally.
+Uses Werkzeug's threaded server (Flask brings it), started the way the reference server starts
+itself: good enough for a conformance run, and the server the app's developers use locally.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from conformance.errors import TargetError
@@ -43,38 +42,13 @@ def load_wsgi_app(spec: str) -> WSGIApp:
     return app  # type: ignore[no-any-return]
 
 
-@contextmanager
-def serve_wsgi(app: WSGIApp, host: str = "127.0.0.1", ssl_context: Any = None) -> Iterator[str]:
-    """Run `app` in a daemon thread on a free port; yield its base URL; stop it afterwards."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            pass
-
-        def log_error(self, *args: Any) -> None:
-            pass
-
-    server = make_server(
-        host, 0, app, threaded=True, request_handler=Quiet, ssl_context=ssl_context
-    )
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        scheme = "https" if ssl_context is not None else "http"
-        yield f"{scheme}://{host}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
-
 def serve_target_app(settings: Settings, stack: ExitStack) -> Settings:
     """With --target-app, serve that app in-process until `stack` closes, and put the settings'
     path-only URLs under it; otherwise the settings as they are."""
     if not settings.target_app:
         return settings
-    base_url = stack.enter_context(serve_wsgi(load_wsgi_app(settings.target_app)))
+    # The reference server's threaded Werkzeug runner: a server, not a parser (they share none).
+    from reference_server import serve_in_thread
+
+    base_url = stack.enter_context(serve_in_thread(load_wsgi_app(settings.target_app)))
     return rooted(settings, base_url)

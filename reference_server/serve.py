@@ -5,6 +5,7 @@ Used by tests, by the harness CLI (`serve_bundled`) and by `python -m reference_
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,14 +42,22 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 @contextmanager
 def serve_in_thread(
-    app: WSGIApplication, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True
+    app: WSGIApplication,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    quiet: bool = True,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Iterator[str]:
-    """Serve `app` from a daemon thread; yield its base URL and shut it down on exit.
+    """Serve `app` from a daemon thread; yield its base URL (https with an `ssl_context`) and
+    shut it down on exit.
 
     Port 0 lets the OS pick a free port.
     """
     handler = _QuietRequestHandler if quiet else None
-    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    server = make_server(
+        host, port, app, threaded=True, request_handler=handler, ssl_context=ssl_context
+    )
     # A short poll interval so shutdown() returns quickly (tests start many servers).
     thread = threading.Thread(
         target=server.serve_forever,
@@ -58,7 +67,8 @@ def serve_in_thread(
     )
     thread.start()
     try:
-        yield f"http://{netloc(host, server.server_port)}"
+        scheme = "https" if ssl_context is not None else "http"
+        yield f"{scheme}://{netloc(host, server.server_port)}"
     finally:
         server.shutdown()
         server.server_close()

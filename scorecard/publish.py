@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from conformance.report.escape import markdown_text
 from conformance.report.json_report import read_json
 from conformance.report.matrix import build_matrix, render_matrix_html, render_matrix_markdown
 
@@ -82,13 +83,6 @@ def _counts(report: dict[str, Any]) -> str:
     return text + (f" ({', '.join(extra)})" if extra else "")
 
 
-def _md(text: str) -> str:
-    out = " ".join(str(text).split())
-    for char in "\\`*_[]<>|#":
-        out = out.replace(char, "\\" + char)
-    return out
-
-
 def notes(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]) -> list[str]:
     """One line per server that ignores ranges, and per role the suite refused to grade."""
     lines = []
@@ -105,7 +99,7 @@ def notes(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]]) -> list
 def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]],
                     matrix_md: str) -> str:  # fmt: skip
     lines = ["# Real servers against range-conformance", ""]
-    lines += [f"> **{_md(n)}**" for n in notes(peers)]
+    lines += [f"> **{markdown_text(n)}**" for n in notes(peers)]
     lines += [
         "",
         "Each server serves the suite's fixtures (`reference_server.fixtures`) under `/files/` on "
@@ -123,7 +117,9 @@ def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]
             [r for r in every_role if r not in meta["roles"]]
             + [f"{role} (refused by the suite)" for role in meta.get("not_graded", {})]
         )
-        lines.append(f"| {_md(meta['label'])} | {_md(meta['what'])} | {missing} |")
+        lines.append(
+            f"| {markdown_text(meta['label'])} | {markdown_text(meta['what'])} | {missing} |"
+        )
     body = matrix_md.split("\n### Failing cases", 1)[0].replace(
         "## range-conformance matrix", "## Matrix, profile rfc"
     )
@@ -134,7 +130,7 @@ def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]
     ]  # fmt: skip
     for meta, reports in peers:
         cells = [_counts(reports[p]) if p in reports else "—" for p in PROFILES]
-        lines.append(f"| {_md(meta['label'])} | " + " | ".join(cells) + " |")
+        lines.append(f"| {markdown_text(meta['label'])} | " + " | ".join(cells) + " |")
     lines += [
         "", "## Failing cases", "", FAILING_NOTE, "",
         "| server | profile rfc | also failing in strict | also failing in media |",
@@ -147,7 +143,7 @@ def render_markdown(peers: list[tuple[dict[str, Any], dict[str, dict[str, Any]]]
         for profile in PROFILES[1:]:
             more = [r for r in _bad(reports[profile]) if r["id"] not in rfc_bad]
             cells.append(_ids(more) if profile in reports else "—")
-        lines.append(f"| {_md(meta['label'])} | " + " | ".join(cells) + " |")
+        lines.append(f"| {markdown_text(meta['label'])} | " + " | ".join(cells) + " |")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -10,18 +10,17 @@ Without a fragment, a page with problems opens on them (fail, warn, error; the f
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from conformance.model import Grade
+from conformance.report.escape import esc
 from conformance.report.text import LONG_VALUE, shorten
 from conformance.report.verdict import MEDIA_QUESTION, deciding_counts, report_verdict
 
 ORDER = ("pass", "info", "warn", "fail", "error", "skip")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SECTION = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 PROBLEMS = ("fail", "warn", "error")  # what a page with any of them opens on
 BAD = ("fail", "error")
@@ -142,16 +141,6 @@ var start=form.dataset.start;
 if(readHash()){apply();}else{check(start?start.split(","):null);apply();openAnchor();}
 })();
 """
-
-
-def _visible(value: object) -> str:
-    """str(value) with control characters and lone surrogates spelt out as escapes."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
-
-
-def esc(value: object) -> str:
-    return html.escape(_visible(value), quote=True)
 
 
 def _section(rfc: str | None) -> str:

@@ -11,14 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.model import short_cite
+from conformance.report.escape import esc
 from conformance.report.verdict import report_verdict
 
 ICONS = {"pass": "✅", "info": "ℹ️", "warn": "⚠️", "fail": "❌", "error": "💥", "skip": "⏭️"}
 ORDER = ("fail", "error", "warn", "info", "pass", "skip")
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -53,11 +50,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     if problems:
         lines += ["", "### Findings", ""]
     for record in sorted(problems, key=lambda r: ORDER.index(r["outcome"])):
-        title = _cell(f"{record['id']} {record['title']}")
+        title = esc(f"{record['id']} {record['title']}")
         lines += [
             "<details>",
             f"<summary>{ICONS[record['outcome']]} <b>{title}</b> — {record['level']} · "
-            f"{short_cite(record['rfc'])} · {_cell(record['summary'])}</summary>",
+            f"{short_cite(record['rfc'])} · {esc(record['summary'])}</summary>",
             "",
             "```text",
             (record["details"] or record["summary"]).replace("```", "ˋˋˋ"),

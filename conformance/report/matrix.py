@@ -17,7 +17,8 @@ from typing import Any
 
 import jsonschema
 
-from conformance.report.html_report import CSP, CSS, ORDER, esc
+from conformance.report.escape import esc, markdown_text
+from conformance.report.html_report import CSP, CSS, ORDER
 from conformance.report.json_report import read_json
 from conformance.report.verdict import report_verdict
 
@@ -152,14 +153,6 @@ def build_matrix(
     )
 
 
-def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell or list item."""
-    out = " ".join(str(text).split())
-    for char in "\\`*_[]<>|#":
-        out = out.replace(char, "\\" + char)
-    return out
-
-
 def _md_counts(tally: dict[str, int]) -> str:
     if not any(tally.values()):
         return "—"
@@ -182,16 +175,18 @@ def render_matrix_markdown(matrix: Matrix) -> str:
         "",
         "Each cell: cases that pass (info included) / warn / fail; errors and skips in brackets.",
         "",
-        "| group | " + " | ".join(_md(n) for n in names) + " |",
+        "| group | " + " | ".join(markdown_text(n) for n in names) + " |",
         "|---|" + "---|" * len(names),
     ]
     for group, ids in matrix.groups:
         row = " | ".join(_md_counts(matrix.tally(n, ids)) for n in names)
-        lines.append(f"| {_md(group)} ({len(ids)}) | {row} |")
+        lines.append(f"| {markdown_text(group)} ({len(ids)}) | {row} |")
     every = matrix.all_case_ids()
     totals = [matrix.tally(n, every) for n in names]
     lines.append("| **all** | " + " | ".join(f"**{_md_counts(t)}**" for t in totals) + " |")
-    lines.append("| verdict | " + " | ".join(_md(s.verdict) for s in matrix.servers) + " |")
+    lines.append(
+        "| verdict | " + " | ".join(markdown_text(s.verdict) for s in matrix.servers) + " |"
+    )
     lines += ["", "### Failing cases", ""]
     for server in matrix.servers:
         bad = [
@@ -200,12 +195,12 @@ def render_matrix_markdown(matrix: Matrix) -> str:
             if (cell := matrix.cell(case_id, server.label)) and cell.outcome in (*BAD, "warn")
         ]
         lines.append(
-            f"**{_md(server.label)}** (profile {_md(server.profile)}): "
+            f"**{markdown_text(server.label)}** (profile {markdown_text(server.profile)}): "
             + ("none" if not bad else f"{len(bad)}")
         )
         lines += [
-            f"- `{case_id}` {cell.outcome.upper()}: {_md(matrix.titles[case_id])} "
-            f"— {_md(cell.summary)}"
+            f"- `{case_id}` {cell.outcome.upper()}: {markdown_text(matrix.titles[case_id])} "
+            f"— {markdown_text(cell.summary)}"
             for case_id, cell in bad
         ]
         lines.append("")

@@ -24,7 +24,6 @@ import pytest
 from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
 from conformance.model import Case
-from conformance.target_app import serve_wsgi
 from reference_server import create_app, serve_in_thread
 from tests.conftest import role_urls
 from tests.helpers.mixed import mixed_argv, write_mixed_cases
@@ -432,7 +431,7 @@ def test_connect_timeout_is_honoured(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def serve_tls(app: Any, context: ssl.SSLContext) -> AbstractContextManager[str]:
-    return serve_wsgi(app, ssl_context=context)
+    return serve_in_thread(app, ssl_context=context)
 
 
 class Pki:

@@ -16,14 +16,21 @@ import pytest
 from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import build_parser, main
 from conformance.errors import TargetError
-from conformance.options import OPTIONS, Settings, load_target_file, resolve
+from conformance.options import (
+    OPTIONS,
+    RUN_OPTIONS,
+    Settings,
+    add_plugin_options,
+    load_target_file,
+    resolve,
+)
 from conformance.transport.settings import USER_AGENT
 
 SINGLE = bundled_cases_dir() / "single.range.yaml"
 
 # Every option in the table, with a command line that sets it and what Settings then holds.
 # A new option without a row here fails test_every_option_has_a_row.
-NAMES = {option.name for option in OPTIONS}
+NAMES = {option.name for option in RUN_OPTIONS}
 ROWS: dict[str, tuple[list[str], object]] = {
     "target_app": (["--target-app", "pkg.mod:app"], lambda s: s.target_app == "pkg.mod:app"),
     "profile": (["--profile", "media"], lambda s: s.profile == "media"),
@@ -89,6 +96,36 @@ def run(*argv: str) -> tuple[int, str]:
 
 def test_every_option_has_a_row() -> None:
     assert NAMES - set(ROWS) == set()
+
+
+def test_every_flag_of_either_front_end_is_declared_in_the_one_table() -> None:
+    """No option added beside the table: the CLI's flags and the plugin's are the table's."""
+    table_cli = {
+        flag
+        for option in OPTIONS
+        if "cli" in option.fronts
+        for flag in ([option.cli_short] if option.cli_short else [])
+        + ([] if option.cli_only_long else [option.cli_flag])
+    }
+    parsed = {f for a in build_parser()._actions for f in a.option_strings} - {"-h", "--help"}
+    assert parsed == table_cli
+    group = _RecordingGroup()
+    add_plugin_options(group, group.addini)
+    assert set(group.flags) == {o.plugin_flag for o in OPTIONS if "plugin" in o.fronts}
+    assert "--target" in group.flags
+    assert "range_target" in group.inis
+
+
+class _RecordingGroup:
+    def __init__(self) -> None:
+        self.flags: list[str] = []
+        self.inis: list[str] = []
+
+    def addoption(self, flag: str, **_: object) -> None:
+        self.flags.append(flag)
+
+    def addini(self, name: str, *_: object, **__: object) -> None:
+        self.inis.append(name)
 
 
 @pytest.mark.parametrize(
