@@ -30,7 +30,13 @@ from conformance.model import Case, Grade, Result, short_cite
 from conformance.options import Settings, add_cli_options, resolve
 from conformance.report.json_report import build_json_report
 from conformance.report.text import render_failure
-from conformance.report.verdict import MEDIA_QUESTION, counts, headline, is_conformant
+from conformance.report.verdict import (
+    MEDIA_QUESTION,
+    counts,
+    counts_line,
+    headline,
+    is_conformant,
+)
 from conformance.report.writers import write_reports
 from conformance.transport.client import Client
 
@@ -238,7 +244,7 @@ def verdict_line(
     In the media profile it answers the media question, from the cases that decide it."""
     deciding = [result for result in results if result.decides]
     tally = counts(deciding)
-    line = " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
+    line = counts_line(tally)
     verdict = headline(profile, is_conformant(tally, fail_on))
     if profile == "media":
         verdict += f" ({MEDIA_QUESTION} {len(deciding)} cases decide it)"

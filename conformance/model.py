@@ -44,6 +44,7 @@ _RANK = {
 }
 
 PROFILES = ("rfc", "strict", "media")
+CASE_SUFFIX = ".range.yaml"  # what a case file's name ends in (the plugin collects only these)
 MEDIA_TAG = "media"  # the cases whose outcomes decide a run in the media profile
 
 

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.model import Case, Grade, Result, cite, short_cite
+from conformance.model import CASE_SUFFIX, Case, Grade, Result, cite, short_cite
 
 if TYPE_CHECKING:
     from conformance.engine.target import Target
     from conformance.options import Settings
-
-CASE_SUFFIX = ".range.yaml"
 
 
 class _State:
@@ -346,6 +344,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state is None or not state.records or state.worker:
         return
     from conformance.report.json_report import assemble_report
+    from conformance.report.verdict import counts_line
     from conformance.report.writers import write_reports
 
     records = sorted(state.records, key=lambda r: (r["file"], r["line"]))
@@ -360,7 +359,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         stopped=target.stopped if target else None,
     )  # fmt: skip
     verdict = report["verdict"]
-    line = " · ".join(f"{n} {grade}" for grade, n in verdict["counts"].items() if n)
+    line = counts_line(verdict["counts"])
     terminalreporter.write_line(
         f"range-conformance ({settings.profile}): {verdict['headline']}: {line}"
     )

@@ -18,6 +18,7 @@ import yaml
 
 from conformance.errors import CaseFileError
 from conformance.model import (
+    CASE_SUFFIX,
     PROFILES,
     ByteSpan,
     Case,
@@ -32,8 +33,6 @@ from conformance.model import (
     RequestTemplate,
     Requirements,
 )
-
-CASE_SUFFIX = ".range.yaml"
 
 JsonPath = tuple[str | int, ...]
 

@@ -11,6 +11,10 @@ from conformance.grading.bytediff import compare
 from conformance.grading.truth import Truth
 from conformance.model import Exchange, Finding, Grade, Level, Representation
 
+# RFC 9110 §15.3.7 (206) and §15.4.5 (304): the fields such an answer carries whenever the 200
+# to the same request would.
+REPEATED_FROM_200 = ("Date", "Cache-Control", "ETag", "Expires", "Content-Location", "Vary")
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from conformance.grading.context import (
+    REPEATED_FROM_200,
     Context,
     declared_length,
     fail,
@@ -21,8 +22,6 @@ from conformance.grading.spans import Span, coverage_findings
 from conformance.model import Finding, Grade, Level
 
 MULTIPART = ("multipart/byteranges", "multipart/x-byteranges")
-# RFC 9110 §15.3.7: a 206 carries these whenever the 200 to the same request would.
-REQUIRED_ON_206 = ("Date", "Cache-Control", "ETag", "Expires", "Content-Location", "Vary")
 # RFC 9110 §15.3.7: without If-Range, also every representation field the 200 would carry.
 REPRESENTATION_FIELDS = ("Last-Modified", "Content-Encoding", "Content-Language")
 
@@ -146,7 +145,7 @@ def partial_headers(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     if not ctx.compare_headers or ctx.baseline.status != 200:
         return findings
-    names: tuple[str, ...] = REQUIRED_ON_206
+    names: tuple[str, ...] = REPEATED_FROM_200
     if not ctx.has_if_range:
         names += REPRESENTATION_FIELDS
     if (ctx.exchange.header("Content-Type") or "").lower().startswith("multipart/"):

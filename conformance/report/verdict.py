@@ -30,6 +30,11 @@ def deciding_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     return tally_of([record for record in records if record.get("decides", True)])
 
 
+def counts_line(tally: dict[str, int]) -> str:
+    """`1 skip · 155 pass · 30 info`: every outcome that occurred, in the order of Grade."""
+    return " · ".join(f"{n} {grade}" for grade, n in tally.items() if n)
+
+
 def headline(profile: str, conformant: bool) -> str:
     """The verdict in words: RFC conformance, or in the media profile the media question."""
     if profile == "media":
