@@ -23,6 +23,7 @@ from typing import BinaryIO, Protocol
 import requests
 import urllib3
 
+from conformance.engine.once import OncePerKey
 from conformance.errors import TargetError
 from conformance.transport.body_reader import CHUNK
 from conformance.transport.client import Client
@@ -96,9 +97,8 @@ class WindowOracle:
         "with an open-ended range"
     )
     octets_fetched: int = 0
-    blocks: dict[int, bytes] = field(default_factory=dict)
+    blocks: OncePerKey[int, bytes] = field(default_factory=OncePerKey)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    fetching: dict[int, threading.Lock] = field(default_factory=dict)
 
     def read(self, first: int, last: int) -> bytes:
         last = min(last, self.length - 1)
@@ -109,36 +109,28 @@ class WindowOracle:
         return b"".join(pieces)[first - start : last - start + 1]
 
     def known(self) -> dict[int, bytes]:
-        with self.lock:
-            blocks = {number * BLOCK: block for number, block in self.blocks.items()}
+        blocks = {number * BLOCK: block for number, block in self.blocks.items().items()}
         return {0: self.prefix, **blocks} if self.prefix else blocks
 
     def _block(self, number: int) -> bytes:
-        with self.lock:
-            if number in self.blocks:
-                return self.blocks[number]
-            gate = self.fetching.setdefault(number, threading.Lock())
-        with gate:
-            with self.lock:
-                if number in self.blocks:
-                    return self.blocks[number]
-            low = number * BLOCK
-            high = min(self.length, low + BLOCK) - 1
-            # The same octets by two routes at once (one round trip, not two): an explicit
-            # range, and an open-ended one read only this far.
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                asked = pool.submit(self._fetch, f"bytes={low}-{high}", low, high)
-                other = self._fetch(f"bytes={low}-", low, self.length - 1, keep=high - low + 1)
-                explicit = asked.result()
-            if explicit != other:
-                raise TargetError(
-                    f"{self.url} gives different octets for {low}-{high} as "
-                    f"'bytes={low}-{high}' and as 'bytes={low}-', so neither can serve as the "
-                    "truth; pass --oracle-file or --oracle full"
-                )
-            with self.lock:
-                self.blocks[number] = explicit
-            return explicit
+        return self.blocks.get(number, lambda: self._fetch_block(number))
+
+    def _fetch_block(self, number: int) -> bytes:
+        low = number * BLOCK
+        high = min(self.length, low + BLOCK) - 1
+        # The same octets by two routes at once (one round trip, not two): an explicit
+        # range, and an open-ended one read only this far.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            asked = pool.submit(self._fetch, f"bytes={low}-{high}", low, high)
+            other = self._fetch(f"bytes={low}-", low, self.length - 1, keep=high - low + 1)
+            explicit = asked.result()
+        if explicit != other:
+            raise TargetError(
+                f"{self.url} gives different octets for {low}-{high} as "
+                f"'bytes={low}-{high}' and as 'bytes={low}-', so neither can serve as the "
+                "truth; pass --oracle-file or --oracle full"
+            )
+        return explicit
 
     def _fetch(self, value: str, low: int, high: int, keep: int | None = None) -> bytes:
         size = keep if keep is not None else high - low + 1

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from conformance.engine.once import OncePerKey
 from conformance.engine.oracle import BytesOracle, FileOracle, Oracle, WindowOracle, stream_to_file
 from conformance.errors import TargetError
 from conformance.httpdate import parse_http_date
@@ -123,8 +124,7 @@ class Target:
         self.oracle_files = dict(oracle_files or {})
         check_oracle_files(self.oracle_files)
         self.oracle_mode = oracle_mode
-        self._learned: dict[str, Resource] = {}
-        self._gates: dict[str, threading.Lock] = {}
+        self._learned: OncePerKey[str, Resource] = OncePerKey()
         self._capable: bool | None = None
         self._capability = threading.Lock()
         self._lock = threading.Lock()
@@ -172,18 +172,10 @@ class Target:
         headers: list[tuple[str, str]],
     ) -> Resource:
         """Learn `key` once; threads asking for it meanwhile wait for that one answer."""
-        with self._lock:
-            if key in self._learned:
-                return self._learned[key]
-            gate = self._gates.setdefault(key, threading.Lock())
-        with gate:
-            with self._lock:
-                if key in self._learned:
-                    return self._learned[key]
-            learned = learn(self.client, role, url, oracle_file, headers, mode=self.oracle_mode)
-            with self._lock:
-                self._learned[key] = learned
-            return learned
+        return self._learned.get(
+            key,
+            lambda: learn(self.client, role, url, oracle_file, headers, mode=self.oracle_mode),
+        )
 
     def _stand_in(self, role: str, form: str) -> Resource | None:
         if role == "missing":
@@ -214,20 +206,18 @@ class Target:
 
     def learned(self) -> dict[str, Resource]:
         """Every resource learned so far, by role (and form)."""
-        with self._lock:
-            return dict(self._learned)
+        return self._learned.items()
 
     def oracles(self) -> dict[str, str]:
         """Which oracle each learned resource used, for the report."""
-        with self._lock:
-            return {key: r.oracle.description for key, r in self._learned.items() if r.oracle}
+        learned = self._learned.items()
+        return {key: r.oracle.description for key, r in learned.items() if r.oracle}
 
     def close(self) -> None:
         """Remove what `--oracle full` downloaded."""
-        with self._lock:
-            for resource in self._learned.values():
-                if isinstance(resource.oracle, FileOracle) and resource.oracle.temporary:
-                    resource.oracle.path.unlink(missing_ok=True)
+        for resource in self._learned.items().values():
+            if isinstance(resource.oracle, FileOracle) and resource.oracle.temporary:
+                resource.oracle.path.unlink(missing_ok=True)
 
     @property
     def range_capable(self) -> bool | None:

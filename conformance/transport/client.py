@@ -92,19 +92,17 @@ class Client:
         `window` octets are read (none for 0) and the connection is closed, not drained. The
         whole exchange ends by `settings.deadline`, however slowly the server answers.
         """
-        if method not in IDEMPOTENT:
-            # Never on a kept-alive connection: one the server has just closed would fail the
-            # request, and RFC 9112 §9.3.1 forbids retrying a method that is not idempotent.
-            with self._new_session() as fresh:
-                return self._send(fresh, method, url, headers, body, cap, window)
-        exchange = self._send(self.session, method, url, headers, body, cap, window)
-        if exchange.status is None and method in IDEMPOTENT and _maybe_stale(exchange.error):
+        if method in IDEMPOTENT:
+            exchange = self._send(self.session, method, url, headers, body, cap, window)
+            if exchange.status is not None or not _maybe_stale(exchange.error):
+                return exchange
             # A kept-alive connection the server closed just as the request went out looks like
             # this. RFC 9112 §9.3.1 lets a client retry an idempotent request once; a fresh
             # connection tells a race from a server that drops this request every time.
-            with self._new_session() as fresh:
-                return self._send(fresh, method, url, headers, body, cap, window)
-        return exchange
+        # Any other method never goes on a kept-alive connection: one the server has just
+        # closed would fail it, and RFC 9112 §9.3.1 forbids retrying it.
+        with self._new_session() as fresh:
+            return self._send(fresh, method, url, headers, body, cap, window)
 
     def _send(
         self,
