@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from .app import create_app, create_blueprint
 from .fixtures import FIXTURE_ROLES, build_fixtures
-from .send import send_file_ranged
-from .serve import BundledServer, serve_bundled, serve_in_thread
+from .flask_helper import send_file_ranged
+from .thread_server import BundledServer, serve_bundled, serve_in_thread
 from .wsgi import create_wsgi_app
 
 __all__ = [

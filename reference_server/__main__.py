@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from .app import create_app
 from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
 from .production import SERVERS, ServerOptions, default_options, serve_production
-from .serve import netloc
+from .thread_server import netloc
 from .wsgi import create_wsgi_app
 
 _APPS = {"flask": create_app, "wsgi": create_wsgi_app}

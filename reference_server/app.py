@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, redirect, url_for
 
 from .fixtures import build_fixtures, default_fixtures_dir
+from .flask_helper import send_file_ranged
 from .paths import resolve_file
-from .send import send_file_ranged
 
 __all__ = ["create_app", "create_blueprint"]
 

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .dates import parse_http_date
-from .etags import EntityTag, parse_entity_tag_list, strong_match, weak_match
-from .ranges import if_range_matches
+from .etags import EntityTag, parse_entity_tag, parse_entity_tag_list, strong_match, weak_match
 
-__all__ = ["Conditionals", "Decision", "Validators", "evaluate_preconditions", "range_applies"]
+__all__ = [
+    "Conditionals",
+    "Decision",
+    "Validators",
+    "evaluate_preconditions",
+    "if_range_matches",
+    "range_applies",
+]
 
 
 class Decision(enum.Enum):
@@ -100,3 +106,28 @@ def range_applies(
         validators.last_modified,
         last_modified_is_strong=validators.last_modified_is_strong,
     )
+
+
+_OWS = " \t"
+
+
+def if_range_matches(
+    value: str,
+    etag: EntityTag | None,
+    last_modified: datetime | None,
+    *,
+    last_modified_is_strong: bool = True,
+) -> bool:
+    """Evaluate an If-Range condition (RFC 9110 §13.1.5); False means "ignore Range".
+
+    A DQUOTE among the first three characters marks an entity-tag (so `W/"x"` is a tag, not a
+    broken date); tags need a strong match, dates an exact match with a strong Last-Modified.
+    """
+    text = value.strip(_OWS)
+    if '"' in text[:3]:
+        tag = parse_entity_tag(text)  # If-Range holds one tag, so a list is malformed: False
+        return tag is not None and etag is not None and strong_match(tag, etag)
+    date = parse_http_date(text)
+    if date is None or last_modified is None or not last_modified_is_strong:
+        return False
+    return date == last_modified

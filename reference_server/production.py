@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .serve import netloc
+from .thread_server import netloc
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication

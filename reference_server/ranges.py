@@ -1,19 +1,15 @@
 """The Range engine: parse a Range field value and decide what to send (RFC 9110 §14).
 
 Pure: text and a length in, a tagged result out. Never raises on client input; numbers stay
-Python ints, so nothing can overflow or wrap. Also decides If-Range (§13.1.5).
+Python ints, so nothing can overflow or wrap. (If-Range, a condition, is in `conditions`.)
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from operator import gt
 from typing import NamedTuple
-
-from .dates import parse_http_date
-from .etags import EntityTag, parse_entity_tag, strong_match
 
 __all__ = [
     "AMPLIFICATION_LIMIT",
@@ -33,7 +29,6 @@ __all__ = [
     "coalesce",
     "evaluate_range",
     "evaluate_range_in_full",
-    "if_range_matches",
     "multipart_size_bound",
     "parse_range",
 ]
@@ -371,25 +366,3 @@ def _choose(resolved: list[ByteRange], length: int, part_overhead: int) -> Range
         if len(ranges) > 1 and multipart_size_bound(ranges, length, part_overhead) > budget:
             return Ignore("multipart framing would exceed twice the representation")
     return Satisfiable(ranges)
-
-
-def if_range_matches(
-    value: str,
-    etag: EntityTag | None,
-    last_modified: datetime | None,
-    *,
-    last_modified_is_strong: bool = True,
-) -> bool:
-    """Evaluate an If-Range condition (RFC 9110 §13.1.5); False means "ignore Range".
-
-    A DQUOTE among the first three characters marks an entity-tag (so `W/"x"` is a tag, not a
-    broken date); tags need a strong match, dates an exact match with a strong Last-Modified.
-    """
-    text = value.strip(_OWS)
-    if '"' in text[:3]:
-        tag = parse_entity_tag(text)  # If-Range holds one tag, so a list is malformed: False
-        return tag is not None and etag is not None and strong_match(tag, etag)
-    date = parse_http_date(text)
-    if date is None or last_modified is None or not last_modified_is_strong:
-        return False
-    return date == last_modified

@@ -1,7 +1,7 @@
 """The reference server as a plain WSGI callable: the Flask app's routes and answers, without
 Flask's per-request machinery (request context, URL map, Response objects).
 
-Every file answer comes from `reference_server.respond`, as in the Flask app; the front door
+Every file answer comes from `reference_server.engine`, as in the Flask app; the front door
 here only routes by prefix. It is what `python -m reference_server --app wsgi` serves, for
 deployments where each microsecond of a tiny range counts.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from .engine import Answer, FileOptions, answer_file
 from .paths import plain_path, resolve_file
-from .respond import Answer, FileOptions, answer_file
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication

@@ -1,6 +1,6 @@
 """The Flask app and the plain WSGI app answer every file request identically.
 
-Both call `reference_server.respond`, but each front door routes, resolves names and turns the
+Both call `reference_server.engine`, but each front door routes, resolves names and turns the
 answer into a response its own way: these tests hold the two to the same octets (status, every
 header field, body), so the conformance suite run against one speaks for the other too.
 """

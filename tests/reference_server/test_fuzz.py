@@ -23,6 +23,7 @@ from reference_server.conditions import (
     Decision,
     Validators,
     evaluate_preconditions,
+    if_range_matches,
     range_applies,
 )
 from reference_server.dates import format_http_date, parse_http_date
@@ -35,7 +36,6 @@ from reference_server.ranges import (
     Satisfiable,
     Unsatisfiable,
     evaluate_range,
-    if_range_matches,
     parse_range,
 )
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from reference_server.conditions import if_range_matches
 from reference_server.dates import format_http_date, parse_http_date
 from reference_server.etags import (
     EntityTag,
@@ -30,7 +31,6 @@ from reference_server.ranges import (
     coalesce,
     evaluate_range,
     evaluate_range_in_full,
-    if_range_matches,
     multipart_size_bound,
     parse_range,
 )

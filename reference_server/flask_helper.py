@@ -1,7 +1,7 @@
 """send_file_ranged: Flask's send_file with RFC 9110 range and conditional handling of its own.
 
 Works inside any Flask view (reads `flask.request`); the answer itself comes from
-`reference_server.respond`, the engine the plain WSGI app uses too.
+`reference_server.engine`, the engine the plain WSGI app uses too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, abort, request
 from werkzeug.datastructures import Headers
 
-from .respond import FileOptions, answer_file
+from .engine import FileOptions, answer_file
 
 __all__ = ["send_file_ranged"]
 
