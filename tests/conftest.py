@@ -14,7 +14,8 @@ from conformance.engine.runner import run_case
 from conformance.engine.target import Target
 from conformance.model import Case, Result
 from conformance.transport.client import Client, ClientSettings
-from reference_server import FIXTURE_ROLES, build_fixtures, create_app, serve_in_thread
+from reference_server import build_fixtures, create_app, serve_in_thread
+from tests.helpers.targets import oracle_files, role_urls
 
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=100, deadline=None)
@@ -53,19 +54,6 @@ def reference_base_url(fixtures_dir: Path) -> Iterator[str]:
     """A live reference server on a free loopback port for the whole session."""
     with serve_in_thread(create_app(fixtures_dir)) as base_url:
         yield base_url
-
-
-def role_urls(base_url: str) -> dict[str, str]:
-    return {role: base_url + path for role, path in FIXTURE_ROLES.items()}
-
-
-def oracle_files(fixtures_dir: Path) -> dict[str, Path]:
-    """Local copies of every file-backed role, so a mutant cannot corrupt what it is compared to."""
-    files = {}
-    for role, path in FIXTURE_ROLES.items():
-        if path.startswith("/files/") and (fixtures_dir / path.removeprefix("/files/")).is_file():
-            files[role] = fixtures_dir / path.removeprefix("/files/")
-    return files
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from conformance.engine import runner, target
 from conformance.model import MEDIA_TAG
 from conformance.options import DEFAULT_WORKERS
 from conformance.report import text as render
-from tests.cases.test_any_length import LENGTHS, MINIMAL_LENGTHS
+from tests.helpers.lengths import LENGTHS, MINIMAL_LENGTHS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
 CASES = load_cases([bundled_cases_dir()])

@@ -18,16 +18,16 @@ import pytest
 
 from conformance.report.html_report import write_html
 from conformance.report.matrix import build_matrix, write_matrix
-from tests.conformance.report.test_html_report import (
+from tests.helpers.reports import (
     EVIL,
     cases_by_id,
     clean_report,
+    matrix_rows,
     media_report,
     mixed_report,
     one_fail_report,
     parse,
 )
-from tests.conformance.report.test_matrix import matrix_rows
 
 CHROMIUM = Path(os.environ.get("RANGE_CONFORMANCE_CHROMIUM", "/usr/bin/chromium"))
 TIMEOUT = 60

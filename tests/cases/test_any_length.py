@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from conformance.engine.runner import run_cases
-from conformance.engine.target import MIN_LENGTH, Target
+from conformance.engine.target import Target
 from conformance.model import PROFILES, Case, Grade, Result
 from conformance.options import DEFAULT_WORKERS
 from conformance.report.text import render_failure
 from conformance.transport.client import Client, ClientSettings
 from reference_server import FIXTURE_ROLES, build_fixtures, create_app, serve_in_thread
+from tests.helpers.lengths import LENGTHS, MINIMAL_LENGTHS, MiB
 from tests.helpers.minimal_server import (
     FIXED_MTIME,
     serve_minimal,
@@ -31,9 +32,6 @@ from tests.helpers.minimal_server import (
     write_sparse_file,
 )
 
-MiB = 1024 * 1024
-SPARSE = 5 * 1024**3 + 123
-LENGTHS = (MIN_LENGTH, 1000, 1001, 4999, 5000, 5001, 10_000, 65_537, 3 * MiB + 17, SPARSE)
 BAD = (Grade.WARN, Grade.FAIL, Grade.ERROR)
 
 
@@ -106,9 +104,6 @@ def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         files, weak={"/weak.bin"}, dynamic={"/dynamic.bin"}, redirects={"/redirect": "/one.bin"}
     ) as base_url:
         yield base_url, roles
-
-
-MINIMAL_LENGTHS = (5001, SPARSE)
 
 
 @pytest.mark.parametrize("profile", PROFILES)

@@ -15,8 +15,8 @@ import pytest
 from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.cli import main
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
-from tests.mutants.mutants import IfMatchIgnoredWithRange, IgnoreRange
+from tests.helpers.mutants import IfMatchIgnoredWithRange, IgnoreRange
+from tests.helpers.targets import role_urls
 
 BAD_CASE = """\
 group: TST

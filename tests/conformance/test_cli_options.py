@@ -25,10 +25,10 @@ from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
 from conformance.model import Case
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
 from tests.helpers.mixed import mixed_argv, write_mixed_cases
-from tests.mutants.mutants import MinusZeroIsWhole, SliceFromFirstPlusOne
-from tests.rawserver import Connection, RawServer, closed_port
+from tests.helpers.mutants import MinusZeroIsWhole, SliceFromFirstPlusOne
+from tests.helpers.rawserver import Connection, RawServer, closed_port
+from tests.helpers.targets import role_urls
 
 CASES = bundled_cases_dir()
 BASELINE = CASES / "baseline.range.yaml"

@@ -13,8 +13,8 @@ import pytest
 from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
 from conformance.console import Console, summary_by_section
-from tests.conftest import role_urls
 from tests.helpers.mixed import mixed_argv
+from tests.helpers.targets import role_urls
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # Select Graphic Rendition: colour and weight
 

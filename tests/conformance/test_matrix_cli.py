@@ -14,8 +14,8 @@ import pytest
 from conformance.casefile.loader import bundled_cases_dir
 from conformance.cli import main
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
-from tests.mutants.mutants import MinusZeroIsWhole
+from tests.helpers.mutants import MinusZeroIsWhole
+from tests.helpers.targets import role_urls
 
 SINGLE = bundled_cases_dir() / "single.range.yaml"
 SELECTION = ("--cases", str(SINGLE), "--id", "SGL-0[1-4]", "--id", "SGL-18")

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from conformance.casefile.loader import bundled_cases_dir, load_cases
-from tests.conftest import role_urls
+from tests.helpers.targets import role_urls
 
 pytest_plugins = ["pytester"]
 

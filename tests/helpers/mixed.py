@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import role_urls
-from tests.rawserver import serving, vanishing
+from tests.helpers.rawserver import serving, vanishing
+from tests.helpers.targets import role_urls
 
 ONE_OCTET = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
 

@@ -26,8 +26,8 @@ from conformance.engine.runner import run_case
 from conformance.engine.target import Target
 from conformance.model import Grade, Result
 from conformance.transport.client import Client, ClientSettings
-from tests.hostile import servers
-from tests.hostile.servers import HostileServer
+from tests.helpers import hostile_servers as servers
+from tests.helpers.hostile_servers import HostileServer
 
 CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
 CONNECT, READ = 0.5, 1.0
@@ -339,7 +339,7 @@ def test_a_million_tiny_parts_fail_within_bounds() -> None:
         from conformance.casefile.loader import bundled_cases_dir, load_cases
         from conformance.engine.runner import run_case
         from conformance.engine.target import Target
-        from tests.hostile.servers import HostileServer, million_parts
+        from tests.helpers.hostile_servers import HostileServer, million_parts
         cases = {c.id: c for c in load_cases([bundled_cases_dir()])}
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with HostileServer(million_parts) as server, Client(ClientSettings(read_timeout=1)) as c:

@@ -19,8 +19,7 @@ from conformance.grading.multipart import parse_multipart
 from conformance.model import Grade, Result
 from conformance.report.text import render_failure
 from reference_server import create_app, create_wsgi_app
-
-from .mutants import (
+from tests.helpers.mutants import (
     AlwaysPartial,
     CompleteLength32,
     ContentRangeEndPlusOne,

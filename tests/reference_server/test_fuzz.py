@@ -30,7 +30,6 @@ from reference_server.dates import format_http_date, parse_http_date
 from reference_server.etags import EntityTag, parse_entity_tag, parse_entity_tag_list
 from reference_server.negotiation import accepts_gzip, parse_accept_encoding
 from reference_server.ranges import (
-    AMPLIFICATION_LIMIT,
     MAX_RANGES,
     Ignore,
     Satisfiable,
@@ -38,6 +37,7 @@ from reference_server.ranges import (
     evaluate_range,
     parse_range,
 )
+from tests.helpers.responses import check_response
 
 # Octets a header value can carry once decoded as latin-1 (CR and LF end the field instead).
 OCTETS = st.characters(min_codepoint=0, max_codepoint=0xFF, blacklist_characters="\r\n")
@@ -176,68 +176,6 @@ def header_values(files_dir: Path) -> st.SearchStrategy[str]:
     lm = format_http_date(datetime.fromtimestamp((files_dir / "r1000.bin").stat().st_mtime))
     real = st.sampled_from([lm, "gzip", "*", "bytes=0-0,-1", "bytes=0-", "bytes=-1"])
     return st.one_of(HEADER_TEXT, RANGE_LIKE, TAG_LIKE, DATE_LIKE, real)
-
-
-def parse_multipart(body: bytes, content_type: str) -> list[tuple[dict[str, str], bytes]]:
-    prefix = "multipart/byteranges; boundary="
-    assert content_type.startswith(prefix)
-    delimiter = b"--" + content_type.removeprefix(prefix).encode("ascii")
-    assert body.startswith(delimiter + b"\r\n")
-    assert body.endswith(b"\r\n" + delimiter + b"--\r\n")
-    parts = []
-    inner = body[len(delimiter) + 2 : -(len(delimiter) + 6)]
-    for raw in inner.split(b"\r\n" + delimiter + b"\r\n"):
-        head, _, data = raw.partition(b"\r\n\r\n")
-        fields = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n"))
-        parts.append((fields, data))
-    return parts
-
-
-def check_content_range(value: str, data: bytes, representation: bytes) -> None:
-    unit, _, rest = value.partition(" ")
-    assert unit == "bytes"
-    positions, _, complete = rest.partition("/")
-    first, _, last = positions.partition("-")
-    assert int(complete) == len(representation)
-    assert 0 <= int(first) <= int(last) < len(representation)
-    assert data == representation[int(first) : int(last) + 1]
-
-
-def check_response(
-    method: str, status: int, headers: dict[str, str], body: bytes, files: dict[str, bytes]
-) -> None:
-    """The self-consistency every answer owes, whatever was asked."""
-    assert status < 500
-    assert status in (200, 206, 301, 304, 404, 412, 416), status
-    if "Content-Length" in headers and method == "GET":
-        assert int(headers["Content-Length"]) == len(body)
-    if status not in (200, 206, 416):
-        return
-    representation = files["gzip" if headers.get("Content-Encoding") == "gzip" else "identity"]
-    if method == "HEAD":
-        assert body == b""
-    if status == 416:
-        assert headers["Content-Range"] == f"bytes */{len(representation)}"
-        return
-    if method == "HEAD":
-        return
-    if status == 200:
-        assert "Content-Range" not in headers
-        assert body == representation
-    elif headers["Content-Type"].startswith("multipart/byteranges"):
-        assert "Content-Range" not in headers
-        parts = parse_multipart(body, headers["Content-Type"])
-        assert len(parts) >= 2
-        # A coded representation says so in each part (§14.6), not at the top.
-        coding = "gzip" if parts[0][0].get("Content-Encoding") == "gzip" else "identity"
-        representation = files[coding]
-        for fields, data in parts:
-            assert fields.get("Content-Encoding") == parts[0][0].get("Content-Encoding")
-            check_content_range(fields["Content-Range"], data, representation)
-    else:
-        check_content_range(headers["Content-Range"], body, representation)
-    # §17.15: never more than twice the representation, the framing of any parts included.
-    assert len(body) <= AMPLIFICATION_LIMIT * len(representation)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -24,8 +24,8 @@ from werkzeug.test import Client
 
 from reference_server import create_app, create_wsgi_app, send_file_ranged, serve_in_thread
 from reference_server.ranges import AMPLIFICATION_LIMIT
-
-from .test_fuzz import check_response
+from tests.helpers.process import requires_proc, rss
+from tests.helpers.responses import check_response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -59,15 +59,6 @@ HOSTILE_FIELDS: dict[str, tuple[str, str]] = {
     "if-modified-since-64k": ("If-Modified-Since", "Wed, 01 Jan 2020 " * (FIELD_64K // 17)),
     "accept-encoding-64k": ("Accept-Encoding", "gzip;q=0.5, " * (FIELD_64K // 12)),
 }
-
-
-def rss() -> int:
-    """This process's resident set size in octets (the servers under test run in-process)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-requires_proc = pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc")
 
 
 def timed_get(

@@ -25,9 +25,8 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 from reference_server import create_app, serve_in_thread
-
-from .test_fuzz import check_response
-from .test_hostile_input import requires_proc, rss
+from tests.helpers.process import requires_proc, rss
+from tests.helpers.responses import check_response
 
 HEAVY = os.environ.get("RANGE_LOAD_HEAVY", "") not in ("", "0")
 CLIENTS, REQUESTS = (100, 1000) if HEAVY else (20, 200)

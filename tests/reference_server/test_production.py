@@ -31,8 +31,7 @@ from conformance.cli import main as conformance_main
 from reference_server import FIXTURE_ROLES
 from reference_server.bodies import SMALL_BODY
 from reference_server.fixtures import LARGE_SIZE, counter_stream
-
-from .test_reference_app import parse_multipart
+from tests.helpers.multipart import parts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # (server, app): every server with the Flask app, and the fast pairing with the WSGI app.
@@ -172,7 +171,7 @@ def test_multipart(production_url: str, files_dir: Path) -> None:
     )
     assert status == 206
     assert headers["Content-Length"] == str(len(body))
-    parts = parse_multipart(body, headers["Content-Type"])
+    parts = parts_of(body, headers["Content-Type"])
     assert [fields["Content-Range"] for fields, _ in parts] == [
         "bytes 0-9/10000",
         "bytes 5000-5099/10000",
@@ -184,7 +183,7 @@ def test_multipart(production_url: str, files_dir: Path) -> None:
         production_url, FIXTURE_ROLES["large"], {"Range": "bytes=0-99999,4294967000-4295067000"}
     )
     assert status == 206
-    parts = parse_multipart(body, headers["Content-Type"])
+    parts = parts_of(body, headers["Content-Type"])
     assert [fields["Content-Range"] for fields, _ in parts] == [
         f"bytes 0-99999/{LARGE_SIZE}",
         f"bytes 4294967000-4295067000/{LARGE_SIZE}",

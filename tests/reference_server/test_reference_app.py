@@ -14,6 +14,7 @@ from werkzeug.wsgi import FileWrapper
 from reference_server import FIXTURE_ROLES, create_app, send_file_ranged
 from reference_server.bodies import SMALL_BODY
 from reference_server.fixtures import LARGE_SIZE, counter_stream
+from tests.helpers.multipart import parts_of
 
 MAIN = FIXTURE_ROLES["main"]
 LM = "Wed, 01 Jan 2020 00:00:00 GMT"
@@ -22,25 +23,6 @@ REPRESENTATION_FIELDS = ("Cache-Control", "ETag", "Last-Modified", "Content-Type
 
 def rep(files_dir: Path, name: str = "r1000.bin") -> bytes:
     return (files_dir / name).read_bytes()
-
-
-def parse_multipart(body: bytes, content_type: str) -> list[tuple[dict[str, str], bytes]]:
-    """A strict reader for what the server is meant to send: no preamble, CRLF framing."""
-    media_type, _, parameter = content_type.partition("; ")
-    assert media_type == "multipart/byteranges"
-    assert parameter.startswith("boundary=")
-    boundary = parameter.removeprefix("boundary=").encode("ascii")
-    assert 0 < len(boundary) <= 70
-    delimiter = b"--" + boundary
-    assert body.startswith(delimiter + b"\r\n")
-    assert body.endswith(b"\r\n" + delimiter + b"--\r\n")
-    inner = body[len(delimiter) + 2 : -(len(delimiter) + 6)]
-    parts = []
-    for raw in inner.split(b"\r\n" + delimiter + b"\r\n"):
-        head, _, data = raw.partition(b"\r\n\r\n")
-        fields = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n"))
-        parts.append((fields, data))
-    return parts
 
 
 def test_full_get(client: FlaskClient, files_dir: Path) -> None:
@@ -121,7 +103,7 @@ def test_multipart(
     assert response.status_code == 206
     assert "Content-Range" not in response.headers  # RFC 9110 §15.3.7.2
     assert response.headers["Content-Length"] == str(len(response.data))
-    parts = parse_multipart(response.data, response.headers["Content-Type"])
+    parts = parts_of(response.data, response.headers["Content-Type"])
     assert [fields["Content-Range"] for fields, _ in parts] == [
         f"bytes {a}-{b}/1000" for a, b in expected
     ]
@@ -139,7 +121,7 @@ def test_multipart_boundary_is_fresh(client: FlaskClient) -> None:
 
 def test_multipart_text_parts_carry_the_text_type(client: FlaskClient, files_dir: Path) -> None:
     response = client.get(FIXTURE_ROLES["text"], headers={"Range": "bytes=0-4,10-14"})
-    parts = parse_multipart(response.data, response.headers["Content-Type"])
+    parts = parts_of(response.data, response.headers["Content-Type"])
     assert [fields["Content-Type"] for fields, _ in parts] == ["text/plain; charset=utf-8"] * 2
     assert [data for _, data in parts] == [
         rep(files_dir, "text.txt")[0:5],

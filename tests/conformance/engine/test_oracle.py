@@ -16,9 +16,9 @@ from conformance.engine.target import Target
 from conformance.model import Grade, Result
 from conformance.transport.client import Client, ClientSettings
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
-from tests.hostile import servers
-from tests.rawserver import Connection, RawServer
+from tests.helpers import hostile_servers as servers
+from tests.helpers.rawserver import Connection, RawServer
+from tests.helpers.targets import role_urls
 
 SETTINGS = ClientSettings(connect_timeout=0.5, read_timeout=1.0)  # deadline 3.5 s
 SLACK = 1.5  # seconds for thread scheduling on a busy CI machine

@@ -13,8 +13,8 @@ import pytest
 
 from conformance.cli import main
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
-from tests.rawserver import closed_port
+from tests.helpers.rawserver import closed_port
+from tests.helpers.targets import role_urls
 
 Start = Callable[..., Any]
 

@@ -14,8 +14,8 @@ from conformance.engine.runner import run_case
 from conformance.engine.target import Target
 from conformance.model import Grade, Result, Verdict
 from conformance.transport.client import Client, ClientSettings
-from tests.hostile import servers
-from tests.rawserver import Connection, serving
+from tests.helpers import hostile_servers as servers
+from tests.helpers.rawserver import Connection, serving
 
 BODY = bytes(range(250)) * 4
 CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}

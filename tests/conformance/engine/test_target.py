@@ -14,8 +14,8 @@ from conformance.engine.target import MISSING_NAME, Target, sibling_url
 from conformance.model import Grade
 from conformance.transport.client import Client
 from reference_server import create_app, serve_in_thread
-from tests.conftest import role_urls
-from tests.mutants.mutants import IgnoreRange, WeakETagsOnly
+from tests.helpers.mutants import IgnoreRange, WeakETagsOnly
+from tests.helpers.targets import role_urls
 
 CASES = {case.id: case for case in load_cases([bundled_cases_dir()])}
 

@@ -14,7 +14,7 @@ import pytest
 from conformance.engine import runner
 from conformance.engine.target import Target
 from conformance.transport.client import Client
-from tests.conftest import role_urls
+from tests.helpers.targets import role_urls
 
 GRADING = Path(__file__).resolve().parents[3] / "conformance" / "grading"
 # What grading may import: the standard library's pure parts, the model and grading itself.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,223 +13,17 @@ from conformance.report.html_report import ORDER, OUTSIDE, render_html, write_ht
 from conformance.report.json_report import build_json_report
 from conformance.report.verdict import MEDIA_QUESTION
 from reference_server import create_app
-from tests.mutants.mutants import ShortByOne
-
-EVIL = "<script>document.title='pwned'</script>"
-TARGET = "http://server.test/files/r1000.bin?a=1&b=<x>"
-
-
-def _record(case_id: str, outcome: str, **extra: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": case_id,
-        "title": f"title of {case_id}",
-        "group": case_id.split("-")[0],
-        "level": "MUST",
-        "rfc": "14.1.2",
-        "file": "cases/single.range.yaml",
-        "line": 10,
-        "outcome": outcome,
-        "branch": "partial",
-        "summary": f"206 partial ({case_id})",
-        "findings": [],
-        "measures": {"seconds": 0.01, "octets": 10.0},
-        "request": {
-            "method": "GET",
-            "url": TARGET,
-            "headers": [["Range", "bytes=0-9"]],
-            "raw": False,
-        },
-        "response": {
-            "status": 206,
-            "headers": [["Content-Range", "bytes 0-9/1000"]],
-            "body_octets": 10,
-            "body_capped": False,
-            "elapsed_seconds": 0.01,
-        },
-        "curl": f"curl -sS -H 'Range: bytes=0-9' '{TARGET}'",
-        "details": None,
-    }
-    record.update(extra)
-    return record
-
-
-def _finding(grade: str, check: str, message: str, **extra: Any) -> dict[str, Any]:
-    finding: dict[str, Any] = {
-        "check": check,
-        "grade": grade,
-        "message": message,
-        "level": "MUST",
-        "rfc": "15.3.7.1",
-        "expected": None,
-        "actual": None,
-        "offset": None,
-    }
-    finding.update(extra)
-    return finding
-
-
-def mixed_report() -> dict[str, Any]:
-    """One result of every outcome, with hostile text where a server could put some."""
-    evil_response = {
-        "status": 200,
-        "headers": [["X-Evil", EVIL], ["X-Ctl", "a\x00b\x1b[31mc"], [EVIL, "name too"]],
-        "body_octets": 1000,
-        "body_capped": False,
-        "elapsed_seconds": 0.002,
-    }
-    results = [
-        _record("BAS-01", "pass", branch="whole", response=evil_response),
-        _record("SYN-31", "info", branch="ignored", rfc="14.2", summary="200 ignored"),
-        _record(
-            "SGL-15",
-            "warn",
-            rfc="RFC 9111 §3.3",
-            findings=[
-                _finding("warn", "content-range", "416 without Content-Range", level="SHOULD")
-            ],
-        ),
-        _record(
-            "SGL-04",
-            "fail",
-            findings=[
-                _finding(
-                    "fail",
-                    "body",
-                    "content differs from the representation's octets 0-1",
-                    expected="2 octets; at 0: a1 33",
-                    actual="2 octets; first difference at octet 0 (absolute 0): 33 ce",
-                    offset=0,
-                )
-            ],
-        ),
-        _record(
-            "MUL-01",
-            "error",
-            branch=None,
-            summary="no answer: connection reset",
-            response=None,
-            findings=[_finding("error", "exchange", f"server said {EVIL}", level=None, rfc=None)],
-        ),
-        _record(
-            "CCH-01",
-            "skip",
-            branch=None,
-            summary="needs a cache",
-            request=None,
-            response=None,
-            curl=None,
-            measures={},
-        ),
-    ]
-    counts = dict.fromkeys(ORDER, 0)
-    for record in results:
-        counts[record["outcome"]] += 1
-    return {
-        "schema": "range-conformance/report/1",
-        "tool": {"name": "range-conformance", "version": "0.1.0"},
-        "target": {"main": TARGET, "one": "http://server.test/one.bin"},
-        "profile": "rfc",
-        "duration_seconds": 0.5,
-        "counts": counts,
-        "results": results,
-    }
-
-
-def report_of(outcomes: dict[str, str], profile: str = "rfc") -> dict[str, Any]:
-    """A report with one record per `case id → outcome`; a problem carries one finding."""
-    results = [
-        _record(
-            case_id,
-            outcome,
-            findings=[_finding(outcome, "status", f"finding of {case_id}")]
-            if outcome in ("warn", "fail", "error")
-            else [],
-        )
-        for case_id, outcome in outcomes.items()
-    ]
-    counts = dict.fromkeys(ORDER, 0)
-    for record in results:
-        counts[record["outcome"]] += 1
-    return {
-        "schema": "range-conformance/report/1",
-        "tool": {"name": "range-conformance", "version": "0.1.0"},
-        "target": {"main": TARGET},
-        "profile": profile,
-        "duration_seconds": 0.5,
-        "counts": counts,
-        "results": results,
-    }
-
-
-def one_fail_report(passes: int = 30) -> dict[str, Any]:
-    """Many passes in three groups, and one fail (SGL-04) among them."""
-    outcomes = {
-        f"{g}-{n:02d}": "pass" for n in range(1, passes // 3 + 1) for g in ("BAS", "SGL", "MUL")
-    }
-    outcomes["SGL-04"] = "fail"
-    return report_of(outcomes)
-
-
-def clean_report() -> dict[str, Any]:
-    """Nothing failed, warned or errored: passes, an info and a skip."""
-    return report_of({"BAS-01": "pass", "SGL-04": "pass", "SYN-31": "info", "CCH-01": "skip"})
-
-
-def media_report() -> dict[str, Any]:
-    """The media profile: SGL-04 and BAS-01 decide it (and pass); a fail, an error and a warn
-    lie outside the media question."""
-    report = report_of(
-        {"BAS-01": "pass", "SGL-04": "pass", "SYN-31": "fail", "MUL-01": "error", "SGL-15": "warn"},
-        profile="media",
-    )
-    for record in report["results"]:
-        record["decides"] = record["id"] in ("BAS-01", "SGL-04")
-    return report
-
-
-class _Page(HTMLParser):
-    """Collects tags, attributes, style text and nesting errors of a page."""
-
-    VOID = {"meta", "input", "br", "hr", "img", "link", "source", "wbr", "col"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.styles: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1:]}")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        if self.stack and self.stack[-1] == "style":
-            self.styles.append(data)
-        self.text.append(data)
-
-
-def parse(page: str) -> _Page:
-    parser = _Page()
-    parser.feed(page)
-    parser.close()
-    return parser
-
-
-def cases_by_id(page: _Page) -> dict[str, dict[str, str | None]]:
-    return {
-        str(attrs["id"]).removeprefix("case-"): attrs
-        for tag, attrs in page.tags
-        if tag == "details" and "case" in (attrs.get("class") or "").split()
-    }
+from tests.helpers.mutants import ShortByOne
+from tests.helpers.reports import (
+    EVIL,
+    cases_by_id,
+    clean_report,
+    finding_record,
+    media_report,
+    mixed_report,
+    parse,
+    report_of,
+)
 
 
 @pytest.fixture
@@ -416,7 +209,7 @@ def test_summary_line_carries_the_finding(report: dict[str, Any]) -> None:
     assert '<span class="finding">416 without Content-Range</span>' in _summary(html, "SGL-15")
     error = _summary(html, "MUL-01")
     assert '<span class="finding">server said &lt;script&gt;' in error  # escaped
-    report["results"][1]["findings"] = [_finding("info", "branch", "Range ignored")]
+    report["results"][1]["findings"] = [finding_record("info", "branch", "Range ignored")]
     for case_id in ("BAS-01", "SYN-31", "CCH-01"):  # an info's finding stays in its details
         assert "finding" not in _summary(render_html(report), case_id)
 
@@ -424,11 +217,11 @@ def test_summary_line_carries_the_finding(report: dict[str, Any]) -> None:
 def test_summary_finding_is_the_first_of_the_worst_grade(report: dict[str, Any]) -> None:
     record = report["results"][3]
     record["findings"] = [
-        _finding("pass", "status", "status fine"),
-        _finding("warn", "accept-ranges", "no Accept-Ranges"),
-        _finding("fail", "content-range", "first fail"),
-        _finding("info", "branch", "ranges coalesced"),
-        _finding("fail", "body", "second fail"),
+        finding_record("pass", "status", "status fine"),
+        finding_record("warn", "accept-ranges", "no Accept-Ranges"),
+        finding_record("fail", "content-range", "first fail"),
+        finding_record("info", "branch", "ranges coalesced"),
+        finding_record("fail", "body", "second fail"),
     ]
     assert '<span class="finding">first fail</span>' in _summary(render_html(report), "SGL-04")
     record["findings"][2]["message"] = "x" * 1000  # cut as the terminal cuts it

@@ -26,7 +26,7 @@ from conformance.cli import main
 from conformance.report.json_report import build_json_report
 from conformance.report.writers import write_reports
 from tests.helpers.mixed import OUTCOME_OF, mixed_argv
-from tests.rawserver import Connection, serving
+from tests.helpers.rawserver import Connection, serving
 
 BASELINE = bundled_cases_dir() / "baseline.range.yaml"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,8 @@ from conformance.report.matrix import (
     write_matrix,
 )
 from reference_server import create_app
-from tests.mutants.mutants import ShortByOne
-
-from .test_html_report import EVIL, mixed_report, parse
+from tests.helpers.mutants import ShortByOne
+from tests.helpers.reports import EVIL, matrix_rows, mixed_report, parse
 
 
 def _server(main: str, outcomes: dict[str, str]) -> dict[str, Any]:
@@ -117,19 +115,6 @@ def test_html_matrix(two: list[dict[str, Any]]) -> None:
     assert cells.count("c o-fail") == 1
     assert cells.count("c o-error") == 1
     assert cells.count("c o-pass") == 4
-
-
-def matrix_rows(html: str) -> dict[str, list[str]]:
-    """The 'All cases' table of a matrix page: row header → the text of each server's cell."""
-    table = html[html.index("<h2>All cases</h2>") : html.index("<h2>By group</h2>")]
-    rows = {}
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.DOTALL):
-        cells = re.findall(r"<t([hd])[^>]*>(.*?)</t[hd]>", row, re.DOTALL)
-        if cells and cells[0][0] == "h":
-            rows[re.sub("<[^>]+>", "", cells[0][1])] = [
-                "".join(parse(text).text) for kind, text in cells[1:] if kind == "d"
-            ]
-    return rows
 
 
 def two_profiles(two: list[dict[str, Any]]) -> list[dict[str, Any]]:

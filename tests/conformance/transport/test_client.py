@@ -16,8 +16,8 @@ import pytest
 
 from conformance.transport.client import Client, ClientSettings
 from reference_server import serve_in_thread
-from tests.conftest import role_urls
-from tests.rawserver import Connection, serving
+from tests.helpers.rawserver import Connection, serving
+from tests.helpers.targets import role_urls
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import email.utils
 import re
 import socket
 
-from tests.rawserver import MAX_HEAD, Connection, Handler, RawServer, closed_port
+from tests.helpers.rawserver import MAX_HEAD, Connection, Handler, RawServer, closed_port
 
 BODY = bytes(range(250)) * 4  # the 1000-octet representation every good answer serves
 BIG_BODY = bytes(range(256)) * (4 * 4096)  # 4 MiB, so the runner reads up to 16 MiB per answer
