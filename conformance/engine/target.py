@@ -221,8 +221,9 @@ class Target:
 
     @property
     def range_capable(self) -> bool | None:
-        """Whether the main resource answers `bytes=0-1` with 206 (for 200F(c) grading): asked
-        once, under a lock of its own so that nobody else waits for the answer."""
+        """Whether the main resource answers `bytes=0-1` with 206, for the branches graded by
+        whether the target serves ranges at all (`grade_if_capable`): asked once, under a lock
+        of its own so that nobody else waits for the answer."""
         with self._capability:
             if self._capable is None:
                 probe = self.client.send("GET", self.urls["main"], [("Range", "bytes=0-1")], cap=2)

@@ -1,7 +1,7 @@
 """Pure checks: (exchange, expectation, baseline) → Findings. Never raises on non-conformance.
 
-Each function checks one bundle of the catalogue (RFC-RANGES.md §0.4): 200F, 416R, 304 and the
-validators here; 206S/206M in `partial`.
+Each function checks one kind of answer: a 200 with the whole representation, a 416, a 304,
+and the validators here; a 206 in `partial`.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def check_etag_distinct(ctx: Context) -> list[Finding]:
 
 
 def check_full(ctx: Context) -> list[Finding]:
-    """200F: the whole representation, not multipart, Content-Length = L."""
+    """A 200 with the whole representation: not multipart, Content-Length = L, its octets."""
     exchange, length = ctx.exchange, ctx.length
     findings: list[Finding] = []
     media = parse_media_type(exchange.header("Content-Type") or "")
@@ -168,7 +168,7 @@ def check_full(ctx: Context) -> list[Finding]:
 
 
 def check_unsatisfied(ctx: Context) -> list[Finding]:
-    """416R: `Content-Range: bytes */L` with the current length (RFC 9110 §14.4, §15.5.17)."""
+    """A 416: `Content-Range: bytes */L` with the current length (RFC 9110 §14.4, §15.5.17)."""
     values = ctx.exchange.header_values("Content-Range")
     expected = f"bytes */{ctx.length}"
     if not values:

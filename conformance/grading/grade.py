@@ -127,7 +127,9 @@ def _branch_findings(
 
 
 def audit(ctx: Context) -> list[Finding]:
-    """Checks every response gets, whatever branch it took (catalogue §0.4, HDR group)."""
+    """Checks every response gets, whatever branch it took: framing (§8.6), Content-Range only
+    on a 206 or 416 (§14.4), Date on them (§6.6.1), no repeated framing field (§5.3), a valid
+    Accept-Ranges (§14.3). The HDR cases probe the same rules one by one."""
     exchange = ctx.exchange
     status = exchange.status or 0
     findings: list[Finding] = []

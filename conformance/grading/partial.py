@@ -29,7 +29,8 @@ REPRESENTATION_FIELDS = ("Last-Modified", "Content-Encoding", "Content-Language"
 def check_partial(
     ctx: Context, requested: list[Span], *, exact: bool = False, allow_subset: bool = False
 ) -> list[Finding]:
-    """206S or 206M, each part's bytes, then what the parts cover (spans.py)."""
+    """A single-part 206 or a multipart one, each part's octets, then what the parts cover
+    (`spans`)."""
     content_type = ctx.exchange.header("Content-Type") or ""
     media = parse_media_type(content_type)
     malformed: list[Finding] = []

@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from conformance.model import Grade
+from conformance.report.assets import asset
 from conformance.report.escape import esc
 from conformance.report.text import LONG_VALUE, shorten
 from conformance.report.verdict import MEDIA_QUESTION, deciding_counts, report_verdict
@@ -32,115 +34,9 @@ PROFILE_WORDS = {"rfc": "RFC 9110 as written; every case counts", "strict": "RFC
 # default-src 'none': even an injected <img src=http://…> could not load anything.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
-CSS = """
-:root{color-scheme:light dark;--bg:#fdfdfc;--fg:#1c1c1e;--mute:#5d5d66;--line:#d4d4d8;
---card:#f4f4f5;--pass:#1a7f37;--info:#0b5cad;--warn:#9a6700;--fail:#c62828;--error:#8e24aa;
---skip:#6b7280;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif}
-@media (prefers-color-scheme:dark){:root{--bg:#18181b;--fg:#e4e4e7;--mute:#a1a1aa;
---line:#3f3f46;--card:#232327;--pass:#4ade80;--info:#60a5fa;--warn:#fbbf24;--fail:#f87171;
---error:#d58cf0;--skip:#a1a1aa}}
-body{margin:0 auto;max-width:78rem;padding:1rem 1.25rem 3rem;background:var(--bg);color:var(--fg)}
-h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .5rem}
-h3{font-size:.95rem;margin:.9rem 0 .3rem;color:var(--mute)}
-code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.85rem}
-pre{white-space:pre-wrap;word-break:break-all;background:var(--card);padding:.6rem;margin:0;
-border:1px solid var(--line);border-radius:6px}
-.banner{border-left:.5rem solid var(--pass);background:var(--card);padding:.8rem 1rem;
-border-radius:6px}.banner.bad{border-color:var(--fail)}.banner p{margin:.2rem 0;color:var(--mute)}
-.verdict{font-weight:700}.banner.bad .verdict{color:var(--fail)}.banner .verdict{color:var(--pass)}
-table{border-collapse:collapse;width:100%;margin:.2rem 0}
-th,td{border:1px solid var(--line);padding:.25rem .45rem;text-align:left;vertical-align:top}
-td{overflow-wrap:anywhere}.headers th{width:1%;white-space:nowrap}
-.headers th,.headers td{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;
-font-size:.85rem}
-.findings td:nth-child(-n+2),.findings td:nth-child(4),.findings td:nth-child(5){white-space:nowrap}
-a{color:var(--info)}th{background:var(--card);font-weight:600}
-.counts{width:auto}.counts td{text-align:right;min-width:3.5rem}
-.badge{display:inline-block;min-width:3.2rem;text-align:center;font-weight:700;
-font-size:.75rem;border:1px solid currentColor;border-radius:4px;padding:0 .25rem}
-.o-pass{color:var(--pass)}.o-info{color:var(--info)}.o-warn{color:var(--warn)}
-.o-fail{color:var(--fail)}.o-error{color:var(--error)}.o-skip{color:var(--skip)}
-#filters{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center;margin:1rem 0;
-padding:.6rem .8rem;border:1px solid var(--line);border-radius:6px}
-#filters fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem .8rem}
-#filters legend{float:left;margin-right:.6rem;font-weight:600}
-details.case{border:1px solid var(--line);border-radius:6px;margin:.3rem 0;background:var(--bg)}
-details.case>summary{cursor:pointer;padding:.35rem .6rem}
-details.case[open]>summary{border-bottom:1px solid var(--line)}
-details.case .body{padding:.2rem .8rem .8rem}
-.id{font-weight:700}.meta{color:var(--mute);font-size:.85rem}
-button{font:inherit;font-size:.8rem;padding:.1rem .5rem;cursor:pointer}
-.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-:focus-visible{outline:2px solid var(--info);outline-offset:2px}[hidden]{display:none!important}
-.finding{display:block;margin:.15rem 0 0 5.2rem}#showall{font-weight:700;color:var(--info);
-border:2px solid var(--info);border-radius:4px;background:none}.outside{font-size:.75rem;
-border:1px dashed;border-radius:4px;padding:0 .3rem;color:var(--mute)}
-"""
-
-JS = """
-(function(){
-"use strict";
-var form=document.getElementById("filters");
-var rows=[].slice.call(document.querySelectorAll("details.case"));
-var groups=[].slice.call(document.querySelectorAll("section.group"));
-var boxes=[].slice.call(form.querySelectorAll("input[name=outcome]"));
-var group=form.elements.group, section=form.elements.section;
-var shown=document.getElementById("shown"),all=document.getElementById("showall");
-function check(list){boxes.forEach(function(b){b.checked=!list||list.indexOf(b.value)>=0;});}
-function readHash(){
-  var h=location.hash.slice(1);
-  if(!h||h.indexOf("=")<0){return false;}
-  var p=new URLSearchParams(h),want=p.get("outcome");check(want===null?null:want.split(","));
-  group.value=p.get("group")||"";section.value=p.get("section")||"";
-  return true;
-}
-function apply(){
-  var on={},n=0;boxes.forEach(function(b){on[b.value]=b.checked;});
-  rows.forEach(function(r){
-    var ok=on[r.dataset.outcome]&&(!group.value||r.dataset.group===group.value)&&
-      (!section.value||r.dataset.section===section.value);
-    r.hidden=!ok;if(ok){n++;}
-  });
-  groups.forEach(function(g){g.hidden=!g.querySelector("details.case:not([hidden])");});
-  shown.textContent=n+" of "+rows.length+" cases shown";all.hidden=n===rows.length;
-}
-function writeHash(){
-  var p=new URLSearchParams();
-  var on=boxes.filter(function(b){return b.checked;});
-  p.set("outcome",on.map(function(b){return b.value;}).join(","));
-  if(group.value){p.set("group",group.value);}if(section.value){p.set("section",section.value);}
-  history.replaceState(null,"","#"+p.toString().replace(/%2C/g,","));
-}
-function showAll(){check(null);group.value=section.value="";apply();}
-all.addEventListener("click",function(){showAll();writeHash();});
-form.addEventListener("change",function(){writeHash();apply();});
-form.addEventListener("submit",function(e){e.preventDefault();});
-document.getElementById("expand").addEventListener("click",function(){
-  rows.forEach(function(r){if(!r.hidden){r.open=true;}});});
-document.getElementById("collapse").addEventListener("click",function(){
-  rows.forEach(function(r){r.open=false;});});
-function openAnchor(){
-  var h=decodeURIComponent(location.hash.slice(1)),el=h&&document.getElementById(h);
-  if(el&&el.tagName==="DETAILS"){el.open=true;if(el.hidden){showAll();el.scrollIntoView();}}
-}
-window.addEventListener("hashchange",function(){if(readHash()){apply();}else{openAnchor();}});
-[].slice.call(document.querySelectorAll("pre.curl")).forEach(function(pre){
-  var b=document.createElement("button");b.type="button";b.textContent="Copy";
-  b.setAttribute("aria-label","Copy the curl command");
-  b.addEventListener("click",function(){
-    var done=function(){b.textContent="Copied";setTimeout(function(){b.textContent="Copy";},1500);};
-    var fallback=function(){var s=getSelection(),r=document.createRange();r.selectNodeContents(pre);
-      s.removeAllRanges();s.addRange(r);b.textContent="Press Ctrl+C";};
-    if(navigator.clipboard){navigator.clipboard.writeText(pre.textContent).then(done,fallback);}
-    else{fallback();}
-  });
-  pre.parentNode.insertBefore(b,pre);
-});
-form.hidden=false;document.getElementById("nojs").hidden=true;
-var start=form.dataset.start;
-if(readHash()){apply();}else{check(start?start.split(","):null);apply();openAnchor();}
-})();
-"""
+CSS = asset("report.css")
+JS = asset("report.js")  # filters, show-all and copy buttons; the page is whole without it
+PAGE = Template(asset("report.html"))
 
 
 def _section(rfc: str | None) -> str:
@@ -329,42 +225,30 @@ def render_html(report: dict[str, Any]) -> str:
         + "</section>"
         for g, rs in by_group.items()
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>range-conformance: {esc(verdict)} — {esc(main)}</title>
-<style>{CSS}</style></head>
-<body><main>
-<header class="banner{" bad" if bad else ""}" role="status">
-<h1>range-conformance: <span class="verdict">{esc(verdict)}</span></h1>
-<p class="judged">{_judged(report, results)}</p>
-<p>Target <span class="mono">{esc(main)}</span>
- · {esc(tool.get("name", "range-conformance"))} {esc(tool.get("version", "?"))}
- · {_cases(len(results))} in {esc(report.get("duration_seconds"))} s</p>
-<table class="counts" aria-label="Cases per outcome">
-<thead><tr>{"<td></td>" if media else ""}{head}</tr></thead>
-<tbody><tr>{count_row}</tr></tbody></table>
-</header>
-<details><summary>Resources checked ({len(target)})</summary>
-<table aria-label="Resource roles and URLs">{roles}</table>
-{_common_headers(common)}</details>
-<p id="nojs" class="meta">All cases are listed below; filtering needs JavaScript.</p>
-<form id="filters" hidden aria-label="Filter cases" autocomplete="off"{opens}>
-<fieldset><legend>Outcome</legend>{boxes}</fieldset>
-<label>Group <select name="group">{_options(list(by_group), "")}</select></label>
-<label>RFC section <select name="section">{_options(sections, "§")}</select></label>
-<button type="button" id="expand">Expand shown</button>
-<button type="button" id="collapse">Collapse all</button>
-<span id="shown" class="meta" aria-live="polite"></span>
-<button type="button" id="showall">show all {_cases(len(results))}</button>
-</form>
-{body}
-</main>
-<script>{JS}</script>
-</body></html>
-"""
+    return PAGE.substitute(
+        csp=CSP,
+        verdict=esc(verdict),
+        main=esc(main),
+        css=CSS,
+        bad=" bad" if bad else "",
+        judged=_judged(report, results),
+        tool=esc(tool.get("name", "range-conformance")),
+        version=esc(tool.get("version", "?")),
+        cases=_cases(len(results)),
+        duration=esc(report.get("duration_seconds")),
+        corner="<td></td>" if media else "",
+        head=head,
+        count_row=count_row,
+        resources=len(target),
+        roles=roles,
+        common=_common_headers(common),
+        opens=opens,
+        boxes=boxes,
+        groups=_options(list(by_group), ""),
+        sections=_options(sections, "§"),
+        body=body,
+        js=JS,
+    )
 
 
 def _number(value: Any) -> Any:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import jsonschema
 
+from conformance.report.assets import asset
 from conformance.report.escape import esc, markdown_text
 from conformance.report.html_report import CSP, CSS, ORDER
 from conformance.report.json_report import read_json
@@ -207,20 +209,8 @@ def render_matrix_markdown(matrix: Matrix) -> str:
     return "\n".join(lines)
 
 
-MATRIX_CSS = """
-.matrix{table-layout:fixed}.matrix th:first-child{width:40%}
-.matrix th{overflow-wrap:anywhere}.matrix tbody th{font-weight:400}
-.matrix td.c{text-align:center;white-space:nowrap;font-size:.8rem}
-.matrix td.c.o-pass{background:color-mix(in srgb,var(--pass) 18%,transparent)}
-.matrix td.c.o-info{background:color-mix(in srgb,var(--info) 18%,transparent)}
-.matrix td.c.o-warn{background:color-mix(in srgb,var(--warn) 22%,transparent)}
-.matrix td.c.o-fail{background:color-mix(in srgb,var(--fail) 25%,transparent)}
-.matrix td.c.o-error{background:color-mix(in srgb,var(--error) 25%,transparent)}
-.matrix td.c.o-skip,.matrix td.c.none{color:var(--mute)}
-.matrix td.c span{display:block;color:var(--mute);font-size:.72rem}
-details.grp>summary{cursor:pointer;font-weight:600;font-size:1.05rem;margin:.9rem 0 .3rem}
-td.verdict{font-weight:700}td.verdict.none{color:var(--mute)}
-"""
+MATRIX_CSS = asset("matrix.css")
+MATRIX_PAGE = Template(asset("matrix.html"))
 
 
 def _cell_html(cell: Cell | None, server: str) -> str:
@@ -273,27 +263,18 @@ def render_matrix_html(matrix: Matrix) -> str:
             f'<table class="matrix"><thead><tr><th scope=col>case</th>{head}</tr></thead>'
             f"<tbody>{rows}</tbody></table></details>"
         )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>range-conformance matrix: {len(names)} servers</title>
-<style>{CSS}{MATRIX_CSS}</style></head>
-<body><main>
-<h1>range-conformance matrix</h1>
-<table><caption class=sr>Servers compared</caption>
-<thead><tr><th scope=col>server</th><th scope=col>target</th><th scope=col>profile</th>
-<th scope=col>verdict</th><th scope=col>tool version</th></tr></thead><tbody>{servers}</tbody>
-</table>
-<h2>All cases</h2>
-<table class="matrix"><thead><tr><th scope=col></th>{head}</tr></thead>
-<tbody><tr><th scope=row>{len(every)} cases</th>{totals}</tr>
-<tr class="profile"><th scope=row>profile</th>{profiles}</tr>
-<tr class="verdicts"><th scope=row>verdict</th>{"".join(verdicts)}</tr></tbody></table>
-<h2>By group</h2>
-{"".join(sections)}
-</main></body></html>
-"""
+    return MATRIX_PAGE.substitute(
+        csp=CSP,
+        servers_count=len(names),
+        css=CSS + MATRIX_CSS,
+        servers=servers,
+        head=head,
+        cases_count=len(every),
+        totals=totals,
+        profiles=profiles,
+        verdicts="".join(verdicts),
+        sections="".join(sections),
+    )
 
 
 def write_matrix(matrix: Matrix, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Precondition precedence (RFC 9110 §13.2.2) against RFC-RANGES.md §2.7 IFR and §2.8 PRE."""
+"""Precondition precedence (RFC 9110 §13.2.2), as the IFR and PRE cases ask it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The server's Range engine against the RFC-RANGES.md catalogue (SGL, SYN, MUL, DOS, EMP)."""
+"""The server's Range engine against what the SGL, SYN, MUL, DOS and EMP cases ask of it."""
 
 from __future__ import annotations
 

@@ -139,6 +139,9 @@ def test_bundled_cases_ship_inside_the_wheel(tmp_path: Path) -> None:
         names = archive.namelist()
     assert "conformance/bundled_cases/single.range.yaml" in names
     assert "conformance/casefile/case.schema.json" in names
+    assert "conformance/report/report.schema.json" in names
+    for asset in ("report.html", "report.css", "report.js", "matrix.html", "matrix.css"):
+        assert f"conformance/report/assets/{asset}" in names
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
