@@ -299,16 +299,15 @@ def _report(
     """Print one module's score and survivors; True when it falls short."""
     explained = [m for m in survivors if m.key in equivalent]
     unexplained = [m for m in survivors if m.key not in equivalent]
-    counted = len(mutants) - len(explained)
-    killed = counted - len(unexplained)
-    score = killed / counted if counted else 1.0
+    killed = len(mutants) - len(survivors)
+    score = killed / len(mutants) if mutants else 1.0  # equivalent mutants count as survivors
     print(
-        f"{target.name} ({target.path}): {killed}/{counted} killed ({score:.1%}); "
-        f"{len(explained)} equivalent (equivalent.toml); clean tests {seconds:.1f} s",
+        f"{target.name} ({target.path}): {killed}/{len(mutants)} killed ({score:.1%}); "
+        f"{len(explained)} survivors equivalent (equivalent.toml); clean tests {seconds:.1f} s",
         flush=True,
     )
     for mutant in unexplained:
-        print(f"  SURVIVED {mutant.where()}", flush=True)
+        print(f"  SURVIVED {mutant.where()}\n           key: {mutant.key}", flush=True)
     return bool(unexplained) or score < THRESHOLD
 
 
@@ -325,7 +324,7 @@ def main() -> int:
     if args.list:
         for target in targets:
             for mutant in mutants_of(target.name, target.path):
-                print(mutant.where())
+                print(f"{mutant.path}:{mutant.line}  {mutant.key}")
         return 0
     return run(targets, max(1, args.workers))
 

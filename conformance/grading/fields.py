@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from sys import int_info
 
 # RFC 9110 §5.6.2 tchar; explicit ASCII classes because `\d`/`\w` match non-ASCII digits/letters.
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -21,33 +22,35 @@ _MEDIA_TYPE_RE = re.compile(rf"({_TOKEN})/({_TOKEN})")
 # RFC 9110 §8.3.1: parameters = *( OWS ";" OWS [ parameter ] ); value is token / quoted-string.
 _PARAMETER_RE = re.compile(rf"[ \t]*;[ \t]*(?:({_TOKEN})=({_TOKEN}|{_QUOTED}))?")
 _OWS = " \t"
-# int() and str() refuse numbers longer than sys.get_int_max_str_digits() (640 at the lowest);
-# the grammar has no limit, so longer numbers are converted in halves.
-_CHUNK = 600
-_SMALL = 10**_CHUNK
+# int() and str() refuse numbers longer than sys.get_int_max_str_digits(), which can never be set
+# below this threshold; the grammar has no limit, so longer numbers go a block of digits at a time.
+_BLOCK = int_info.str_digits_check_threshold
+_BLOCK_SCALE = 10**_BLOCK
 
 
 def _to_int(digits: str) -> int:
-    if len(digits) <= _CHUNK:
-        return int(digits)
-    half = len(digits) // 2
-    scale: int = 10 ** (len(digits) - half)
-    return _to_int(digits[:half]) * scale + _to_int(digits[half:])
+    number = 0
+    for start in range(0, len(digits), _BLOCK):
+        block = digits[start : start + _BLOCK]
+        number = number * 10 ** len(block) + int(block)
+    return number
 
 
 def _to_str(number: int) -> str:
-    if number < 0:
-        return "-" + _to_str(-number)
-    if number < _SMALL:
-        return str(number)
-    width = number.bit_length() * 3 // 20  # about half the decimal digits (log10 2 ≈ 0.3)
-    high, low = divmod(number, 10**width)
-    return _to_str(high) + _to_str(low).zfill(width)
+    """Decimal digits of a non-negative number."""
+    blocks = []
+    while number >= _BLOCK_SCALE:
+        number, low = divmod(number, _BLOCK_SCALE)
+        blocks.append(str(low).zfill(_BLOCK))
+    blocks.append(str(number))
+    return "".join(reversed(blocks))
 
 
 def _show(number: int) -> str:
     # Problem messages stay short (and fast) even for absurd values; 0.30103 ≈ log10 2.
-    return _to_str(number) if number < _SMALL else f"<~{int(number.bit_length() * 0.30103)} digits>"
+    if number < _BLOCK_SCALE:
+        return str(number)
+    return f"<~{int(number.bit_length() * 0.30103)} digits>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +64,8 @@ class ContentRange:
 
     @property
     def is_unsatisfied(self) -> bool:
-        """Whether this is the unsatisfied-range form ``unit */length``."""
-        return self.first is None
+        """Whether this is the unsatisfied-range form ``unit */length`` (no first or last pos)."""
+        return self.first is None or self.last is None
 
     @property
     def length(self) -> int | None:

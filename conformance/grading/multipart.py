@@ -51,7 +51,9 @@ def _parse_part(body: bytes, start: int, end: int, number: int, problems: list[s
     pos, bare_lf, colonless = start, False, False
     while True:
         eol = body.find(b"\n", pos, end)
-        if eol < 0:  # RFC 2046 allows a part without the empty line; byteranges parts have content
+        if (
+            eol == -1
+        ):  # RFC 2046 allows a part without the empty line; byteranges parts have content
             problems.append(f"part {number} has no empty line after its headers")
             if pos == end:
                 break

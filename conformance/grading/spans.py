@@ -7,6 +7,7 @@ pass, warn and fail by looking only at inclusive spans.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from conformance.model import Finding, Grade, Level
@@ -99,11 +100,12 @@ def coverage_findings(
 def _extra_findings(parts: Sequence[Span], requested: Sequence[Span]) -> list[Finding]:
     """Unrequested octets: fine inside a small gap between requested ranges, else a warning."""
     wanted = merge(requested)
-    extra = subtract(parts, wanted)
+    starts = [first for first, _ in wanted]
     findings: list[Finding] = []
-    gaps = list(zip(wanted, wanted[1:], strict=False))
-    for first, last in extra:
-        inside_gap = any(a[1] < first and last < b[0] for a, b in gaps)
+    for first, last in subtract(parts, wanted):
+        # An unrequested run never overlaps a wanted span, so it sits in a gap exactly when
+        # some wanted span starts before it and some after it.
+        inside_gap = 0 < bisect_right(starts, first) < len(wanted)
         size = last - first + 1
         if inside_gap and size < COALESCE_GAP:
             continue

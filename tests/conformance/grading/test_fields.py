@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -91,9 +96,68 @@ def test_content_range_problem(value: str, problem: str | None) -> None:
 
 def test_content_range_properties() -> None:
     assert ContentRange("bytes", 0, 9, 10).length == 10
+    assert ContentRange("bytes", 5, 9, 10).length == 5
     assert not ContentRange("bytes", 0, 9, 10).is_unsatisfied
     assert ContentRange("bytes", None, None, 10).length is None
     assert ContentRange("bytes", None, None, 10).is_unsatisfied
+
+
+@pytest.mark.parametrize(
+    "half", [ContentRange("bytes", 5, None, 10), ContentRange("bytes", None, 5, 10)]
+)
+def test_a_value_missing_either_position_is_the_unsatisfied_form(half: ContentRange) -> None:
+    """The parser never builds one, but every reader of the class agrees on what it means."""
+    assert half.is_unsatisfied
+    assert half.length is None
+    assert content_range_problem(half) is None
+    assert format_content_range(half) == "bytes */10"
+
+
+LOWEST = sys.int_info.str_digits_check_threshold  # the lowest digit limit Python accepts
+
+
+@pytest.fixture
+def lowest_digit_limit() -> Iterator[None]:
+    """int() and str() at the strictest limit an embedding application may set."""
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(LOWEST)
+    yield
+    sys.set_int_max_str_digits(before)
+
+
+def _digits(count: int) -> str:
+    rng = random.Random(count)
+    return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(count - 1))
+
+
+@pytest.mark.usefixtures("lowest_digit_limit")
+@pytest.mark.parametrize(
+    "digits",
+    [
+        *(_digits(n) for n in (1, LOWEST - 1, LOWEST, LOWEST + 1, 2 * LOWEST, 3 * LOWEST + 7)),
+        "9" * LOWEST,
+        "1" + "0" * LOWEST,
+        "1" + "0" * (2 * LOWEST),
+        "0" * (LOWEST + 1) + "42",
+    ],
+    ids=lambda digits: f"{len(digits)}-digits",
+)
+def test_numbers_of_any_length_read_and_print_exactly(digits: str) -> None:
+    """Past the interpreter's digit limit too: the grammar bounds no number."""
+    parsed = parse_content_range(f"bytes 0-{digits}/*")
+    assert parsed is not None
+    assert parsed.last == int(Decimal(digits))  # Decimal has no digit limit
+    assert format_content_range(parsed) == f"bytes 0-{digits.lstrip('0') or '0'}/*"
+
+
+@pytest.mark.usefixtures("lowest_digit_limit")
+def test_problem_messages_write_numbers_out_up_to_the_digit_limit() -> None:
+    below = parse_content_range(f"bytes {'9' * LOWEST}-0/*")
+    at = parse_content_range(f"bytes 1{'0' * LOWEST}-0/*")
+    assert below is not None
+    assert at is not None
+    assert content_range_problem(below) == f"last-pos 0 is less than first-pos {'9' * LOWEST}"
+    assert content_range_problem(at) == f"last-pos 0 is less than first-pos <~{LOWEST} digits>"
 
 
 @st.composite

@@ -116,6 +116,74 @@ def test_framing_problems(body: bytes, problem: str) -> None:
     assert any(p.endswith(problem) for p in problems), problems
 
 
+def _parts(body: bytes) -> list[tuple[tuple[tuple[str, str], ...], bytes]]:
+    return [(part.headers, part.content) for part in parse_multipart(body, "B").parts]
+
+
+def test_a_part_of_header_lines_and_no_content_is_well_formed() -> None:
+    """The CRLF before the next delimiter is the delimiter's: this part's content is empty."""
+    parsed = parse_multipart(b"--B\r\nA: 1\r\n\r\n--B--\r\n", "B")
+    assert [(p.headers, p.content) for p in parsed.parts] == [((("A", "1"),), b"")]
+    assert parsed.problems == ()
+
+
+def test_a_part_whose_header_line_runs_into_the_delimiter() -> None:
+    parsed = parse_multipart(b"--B\r\nA: 1\r\n--B--\r\n", "B")
+    assert [(p.headers, p.content) for p in parsed.parts] == [((("A", "1"),), b"")]
+    assert parsed.problems == ("part 1 has no empty line after its headers",)
+
+
+def test_an_empty_part_is_one_problem_not_a_colonless_header() -> None:
+    parsed = parse_multipart(b"--B\r\n\r\n--B--\r\n", "B")
+    assert [(p.headers, p.content) for p in parsed.parts] == [((), b"")]
+    assert parsed.problems == ("part 1 has no empty line after its headers",)
+
+
+def test_a_folded_header_line_joins_the_one_before_it() -> None:
+    """RFC 9110 §5.5 obs-fold: a line starting with SP or HTAB continues the previous field."""
+    body = b"--B\r\nA: 1\r\nB: 2\r\nC: 3\r\n \t three \r\n\r\nx\r\n--B--\r\n"
+    assert _parts(body) == [((("A", "1"), ("B", "2"), ("C", "3 three")), b"x")]
+
+
+def test_a_boundary_inside_content_is_said_once_per_part() -> None:
+    body = b"--B\r\nA: 1\r\n\r\nx\r\n--Bx\r\ny\r\n--By\r\n--B--\r\n"
+    assert parse_multipart(body, "B").problems == ("boundary found inside part 1 content",)
+
+
+def test_a_bare_lf_opening_the_body_leaves_an_empty_preamble() -> None:
+    """Only octets before the line break are preamble, whatever the body ends with."""
+    parsed = parse_multipart(b"\n--B\r\nA: 1\r\n\r\nx\r\n--B--\r", "B")
+    assert (parsed.preamble, parsed.epilogue) == (b"", b"\r")
+    assert [p.content for p in parsed.parts] == [b"x"]
+    assert parsed.problems == ("bare LF line break before the first delimiter",)
+
+
+def test_an_unclosed_body_ending_after_a_delimiter_line_has_no_phantom_part() -> None:
+    parsed = parse_multipart(b"--B\r\nA: 1\r\n\r\nx\r\n--B\r\n", "B")
+    assert [p.content for p in parsed.parts] == [b"x"]
+    assert parsed.problems == ("no close delimiter",)
+
+
+@pytest.mark.parametrize(("count", "limited"), [(10_000, False), (10_001, True)])
+def test_the_part_limit_is_ten_thousand(count: int, limited: bool) -> None:
+    body = format_multipart([([("A", "1")], b"x")] * count, "B")
+    parsed = parse_multipart(body, "B")
+    assert len(parsed.parts) == 10_000
+    assert parsed.closed is not limited
+    assert parsed.problems == (
+        ("more than 10000 parts; the rest were not parsed",) if limited else ()
+    )
+
+
+@pytest.mark.parametrize(("count", "shown"), [(50, 50), (51, 51)])
+def test_fifty_problems_are_listed_and_more_are_counted(count: int, shown: int) -> None:
+    body = format_multipart([([("no colon", "")], b"x")] * count, "B").replace(b": \r\n", b"\r\n")
+    problems = parse_multipart(body, "B").problems
+    assert len(problems) == shown
+    assert problems[49] == "part 50 header line without a colon: b'no colon'"
+    assert problems[50:] == (("... and 1 more problems",) if count == 51 else ())
+
+
 def test_garbage_is_all_preamble() -> None:
     parsed = parse_multipart(b"garbage --B", "B")
     assert (parsed.parts, parsed.preamble) == ((), b"garbage --B")

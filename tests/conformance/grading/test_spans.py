@@ -59,6 +59,26 @@ def test_octets_beyond_every_requested_range_warn_even_past_a_gap() -> None:
     assert ("coverage", "warn", "sent octets 60-69 beyond the requested range") in got
 
 
+THREE = [(100, 109), (200, 209), (300, 309)]
+
+
+@pytest.mark.parametrize(
+    ("parts", "said"),
+    [
+        ([(90, 109), (200, 209), (300, 309)], "sent octets 90-99 beyond the requested range"),
+        ([(100, 109), (200, 209), (300, 319)], "sent octets 310-319 beyond the requested range"),
+        ([(100, 209), (300, 309)], "coalesced across a gap of 90 octets (110-199)"),
+        ([(100, 109), (200, 309)], "coalesced across a gap of 90 octets (210-299)"),
+        ([(100, 109), (150, 209), (300, 309)], None),  # 50 unrequested octets inside a gap
+        ([(100, 109), (200, 209), (250, 309)], None),
+    ],
+)
+def test_where_an_unrequested_run_sits_decides_what_is_said(parts, said: str | None) -> None:
+    """Before the first or after the last range: beyond; between two: a coalesced gap."""
+    messages = [m for c, _, m in findings(parts, THREE) if c == "coverage"]
+    assert [m.split(" that")[0] for m in messages] == ([said] if said else [])
+
+
 @pytest.mark.parametrize(("gap", "warned"), [(79, False), (80, True)])
 def test_coalescing_across_a_gap_is_fine_below_80_octets(gap: int, warned: bool) -> None:
     """RFC 9110 §15.3.7.2: a gap smaller than a part's own overhead may be sent along."""

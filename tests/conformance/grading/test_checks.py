@@ -1,0 +1,3 @@
+"""conformance.grading.checks: findings shown able to pass and to fail."""
+
+from __future__ import annotations
