@@ -171,9 +171,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return found
 
 
-def mutants_of(module: str, path: str) -> Iterator[Mutant]:
-    """Every mutant of one module, in source order."""
-    source = (ROOT / path).read_text("utf-8")
+def mutants_of(module: str, path: str, source: str | None = None) -> Iterator[Mutant]:
+    """Every mutant of one module (its text read from the checkout unless given), in order."""
+    source = (ROOT / path).read_text("utf-8") if source is None else source
     tree = ast.parse(source)
     finder = _Finder(tree)
     finder.visit(tree)
@@ -188,7 +188,7 @@ def mutants_of(module: str, path: str) -> Iterator[Mutant]:
             continue
         count = seen[function, change] = seen.get((function, change), 0) + 1
         named = change if count == 1 else f"{change} (#{count})"  # the same change again
-        yield Mutant(module, path, node.lineno, function, named, text)
+        yield Mutant(module, path, getattr(node, "lineno", 0), function, named, text)
 
 
 def _replace(lines: list[str], node: ast.AST, replacement: str) -> str | None:
@@ -198,7 +198,7 @@ def _replace(lines: list[str], node: ast.AST, replacement: str) -> str | None:
     end = lines[last].encode("utf-8")[node.end_col_offset :].decode("utf-8")  # type: ignore[attr-defined]
     if "\n" in replacement:
         return None
-    text = "".join(lines[:first]) + start + replacement + end + "".join(lines[last + 1 :])
+    text: str = "".join(lines[:first]) + start + replacement + end + "".join(lines[last + 1 :])
     try:
         ast.parse(text)
     except SyntaxError:
@@ -265,9 +265,19 @@ class _Trees:
             self.free.put(tree)
 
 
+def stale_equivalents(targets: list[Target], equivalent: dict[str, str]) -> list[str]:
+    """Entries of equivalent.toml that name no mutant of these modules any more."""
+    paths = {target.path for target in targets}
+    keys = {m.key for t in targets for m in mutants_of(t.name, t.path)}
+    return [key for key in equivalent if key.split("::")[0] in paths and key not in keys]
+
+
 def run(targets: list[Target], workers: int) -> int:
     equivalent = load_equivalent()
-    failed = False
+    stale = stale_equivalents(targets, equivalent)
+    for key in stale:
+        print(f"equivalent.toml names a mutant that no longer exists: {key}")
+    failed = bool(stale)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mutation-") as scratch:
         copies = [_copy(Path(scratch) / f"tree-{n}") for n in range(workers)]
