@@ -140,7 +140,8 @@ def check_full(ctx: Context) -> list[Finding]:
                 actual=str(declared),
             )
         )
-    if exchange.body_capped and len(exchange.body) > length:
+    # Capped: more octets arrived than `body` keeps, so a prefix of L octets means over L sent.
+    if exchange.body_capped and len(exchange.body) >= length:
         findings.append(
             fail(
                 "body",
@@ -181,7 +182,8 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
                 actual="(absent)",
             )
         ]
-    parsed = parse_content_range(values[0]) if len(values) == 1 else None
+    value = ", ".join(values)  # as a recipient combines the lines; the line itself when one
+    parsed = parse_content_range(value) if len(values) == 1 else None
     if parsed is None:
         return [
             fail(
@@ -189,7 +191,7 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
                 "invalid Content-Range on 416",
                 "14.4",
                 expected=expected,
-                actual=", ".join(values),
+                actual=value,
             )
         ]
     if parsed.unit.lower() != "bytes":
@@ -199,7 +201,7 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
                 f"unit {parsed.unit!r} in answer to a bytes request",
                 "14.4",
                 expected=expected,
-                actual=values[0],
+                actual=value,
             )
         ]
     if parsed.complete_length != ctx.length:
@@ -209,7 +211,7 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
                 "416 states a complete length that is not the representation's",
                 "14.4",
                 expected=expected,
-                actual=values[0],
+                actual=value,
             )
         ]
     if not parsed.is_unsatisfied:
@@ -219,7 +221,7 @@ def check_unsatisfied(ctx: Context) -> list[Finding]:
                 "416 should carry the unsatisfied-range form",
                 "14.4",
                 expected=expected,
-                actual=values[0],
+                actual=value,
             )
         ]
     return []

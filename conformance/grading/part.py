@@ -46,6 +46,18 @@ def content_range_findings(
     if problem is not None:
         return [fail(check, problem, "14.4", expected=expected, actual=value)], None
     if parsed.complete_length is None:
+        # A known complete length above last-pos is checked by content_range_problem; with
+        # '*' only the representation's own length says the range ends past it.
+        if parsed.last is not None and parsed.last >= ctx.length:
+            return [
+                fail(
+                    check,
+                    "range ends past the representation",
+                    "14.4",
+                    expected=expected,
+                    actual=value,
+                )
+            ], None
         return [
             warn(
                 check,
@@ -63,12 +75,6 @@ def content_range_findings(
                 "14.4",
                 expected=expected,
                 actual=value,
-            )
-        ], None
-    if parsed.last is not None and parsed.last >= ctx.length:
-        return [
-            fail(
-                check, "range ends past the representation", "14.4", expected=expected, actual=value
             )
         ], None
     return [], parsed

@@ -88,7 +88,7 @@ def _as_failure(finding: Finding) -> Finding:
 
 
 def _lenient_media_type(value: str) -> tuple[str, dict[str, str]]:
-    kind = value.split(";", 1)[0].strip().lower()
+    kind = value.partition(";")[0].strip().lower()
     found = re.search(r'boundary\s*=\s*"?([^";]+)"?', value, re.IGNORECASE)
     return kind, ({"boundary": found.group(1).strip()} if found else {})
 
@@ -106,7 +106,8 @@ def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:
                 actual=", ".join(values) or "(absent)",
             )
         ], []
-    findings, parsed = content_range_findings(ctx, values[0], "content-range")
+    (value,) = values
+    findings, parsed = content_range_findings(ctx, value, "content-range")
     if parsed is None or parsed.first is None or parsed.last is None:
         return findings, []
     span = (parsed.first, parsed.last)
@@ -143,9 +144,9 @@ def _single_part(ctx: Context) -> tuple[list[Finding], list[Span]]:
 
 def partial_headers(ctx: Context) -> list[Finding]:
     """RFC 9110 §15.3.7: a 206 repeats the 200's Date, ETag, Vary, … (and more without If-Range)."""
-    findings: list[Finding] = []
     if not ctx.compare_headers or ctx.baseline.status != 200:
-        return findings
+        return []
+    findings: list[Finding] = []
     names: tuple[str, ...] = REPEATED_FROM_200
     if not ctx.has_if_range:
         names += REPRESENTATION_FIELDS
