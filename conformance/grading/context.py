@@ -53,10 +53,11 @@ def warn(check: str, message: str, rfc: str, **extra: str | int | None) -> Findi
 
 
 def declared_length(exchange: Exchange) -> int | None:
-    values = exchange.header_values("Content-Length")
-    if len(values) != 1 or not values[0].strip().isdigit() or not values[0].strip().isascii():
-        return None
-    return int(values[0].strip())
+    """Content-Length as a number: one field of ASCII digits (RFC 9110 §8.6), else None."""
+    match [value.strip() for value in exchange.header_values("Content-Length")]:
+        case [text] if text.isdigit() and text.isascii():
+            return int(text)
+    return None
 
 
 def compare_bytes(ctx: Context, actual: bytes, first: int, label: str, rfc: str) -> list[Finding]:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conformance.casefile.loader import bundled_cases_dir, load_cases
+from conformance.grading.context import Context
+from conformance.grading.grade import audit
 from conformance.grading.multipart import format_multipart
-from conformance.model import Exchange, Grade, SentRequest
+from conformance.grading.truth import Truth
+from conformance.model import Case, Exchange, Finding, Grade, Level, SentRequest
 from tests.helpers.grading import (
     BASE_HEADERS,
     BASELINE,
@@ -400,3 +405,224 @@ def test_a_self_consistent_206_for_an_invalid_specifier_warns(
                       range_value=str(value))  # fmt: skip
     verdict = grade(case, answer, BASELINE, range_value=str(value))
     assert verdict.grade is Grade.WARN, verdict.findings
+
+
+# what every answer gets, and how a verdict reads --------------------------------------------------
+
+DATE = "Mon, 01 Jan 2024 00:00:00 GMT"
+WHOLE = f"bytes 0-9/{LENGTH}"
+
+
+def _exact_206(**extra: str) -> Exchange:
+    body = BODY[0:10]
+    return exchange(206, partial_headers(WHOLE, body, **extra), body)
+
+
+def _audited(
+    status: int | None,
+    headers: dict[str, str],
+    body: bytes = b"",
+    *,
+    method: str = "GET",
+    capped: bool = False,
+) -> list[Finding]:
+    """`audit` alone: the checks every answer gets, whatever branch it took."""
+    sent = SentRequest(method, "http://t/r", (("Range", "bytes=0-9"),))
+    answer = Exchange(sent, status, "", tuple(headers.items()), body, capped)
+    ctx = Context(answer, BASELINE, Truth({0: BODY}), "bytes=0-9", True, False, BASELINE)
+    return audit(ctx)
+
+
+def _framing(declared: int, received: int) -> Finding:
+    return Finding("framing", Grade.FAIL, "Content-Length does not match the octets received",
+                   Level.MUST, "8.6", expected=str(declared), actual=str(received))  # fmt: skip
+
+
+def test_the_summary_names_status_branch_and_any_content_range() -> None:
+    """The one line a report shows per case: the Content-Range only when the answer has one."""
+    assert run(SINGLE, _exact_206()).summary == f"206 partial ({WHOLE})"
+    assert run(SINGLE, exchange(200, dict(BASE_HEADERS), BODY)).summary == "200 ignored"
+
+
+def test_if_range_excuses_a_206_from_repeating_representation_fields() -> None:
+    """With If-Range the client holds the 200's fields (§15.3.7): a 206 may leave out
+    Last-Modified, which it must repeat to a plain Range request."""
+    body = BODY[0:10]
+    headers = partial_headers(WHOLE, body)
+    del headers["Last-Modified"]
+    plain = run(SINGLE, exchange(206, headers, body))
+    assert plain.findings == (
+        Finding("header", Grade.FAIL, "the 200 carries Last-Modified but this 206 does not",
+                Level.MUST, "15.3.7", expected="Wed, 01 Jan 2020 00:00:00 GMT", actual="(absent)"),
+    )  # fmt: skip
+    conditional = exchange(206, headers, body, extra_request=(("If-Range", '"abc"'),))
+    assert run(SINGLE, conditional).findings == ()
+
+
+@pytest.mark.parametrize(("elapsed", "slow"), [(0.0, False), (2.0, False), (2.01, True)])
+def test_an_answer_slower_than_the_case_allows_warns(elapsed: float, slow: bool) -> None:
+    """`slow_after` is a bound the answer may reach: only beyond it does it earn a warning."""
+    case = replace(SINGLE, slow_after=2.0)
+    verdict = run(case, replace(_exact_206(), elapsed=elapsed))
+    latency = Finding("latency", Grade.WARN, "took 2.0 s to answer", Level.SHOULD, "17.15",
+                      expected="under 2 s", actual="2.0 s")  # fmt: skip
+    assert verdict.findings == ((latency,) if slow else ())
+    assert verdict.grade is (Grade.WARN if slow else Grade.PASS)
+
+
+def test_without_a_bound_no_answer_is_too_slow() -> None:
+    """Cases without `slow_after` never judge latency, however long the answer took."""
+    verdict = run(SINGLE, replace(_exact_206(), elapsed=3600.0))
+    assert verdict.findings == ()
+
+
+def _ignored_as(
+    grade_: Grade,
+    *,
+    level: Level | None = None,
+    rfc: str | None = None,
+    note: str = "",
+    headers_present: tuple[str, ...] = (),
+) -> Case:
+    """SINGLE with its `ignored` outcome graded `grade_` in every profile."""
+    ignored = replace(SINGLE.expectations[1], grade=grade_, level=level, rfc=rfc, note=note,
+                      headers_present=headers_present, profile_grades=())  # fmt: skip
+    return replace(SINGLE, expectations=(SINGLE.expectations[0], ignored))
+
+
+@pytest.mark.parametrize(
+    ("grade_", "level", "expected"),
+    [
+        pytest.param(Grade.INFO, None, Level.MAY, id="info-is-may"),
+        pytest.param(Grade.WARN, None, Level.SHOULD, id="warn-is-should"),
+        pytest.param(Grade.FAIL, None, Level.MUST, id="fail-is-must"),
+        pytest.param(Grade.INFO, Level.MUST, Level.MUST, id="explicit-on-info"),
+        pytest.param(Grade.WARN, Level.MUST, Level.MUST, id="explicit-on-warn"),
+        pytest.param(Grade.FAIL, Level.SHOULD, Level.SHOULD, id="explicit-on-fail"),
+    ],
+)
+def test_the_branch_finding_level_follows_its_grade_unless_the_case_names_one(
+    grade_: Grade, level: Level | None, expected: Level
+) -> None:
+    """A branch that is not a plain pass is itself a finding; its level defaults from the grade
+    (WARN: SHOULD, FAIL: MUST, else MAY) and an outcome's `level` overrides it."""
+    case = _ignored_as(grade_, level=level, rfc="14.2")
+    verdict = run(case, exchange(200, dict(BASE_HEADERS), BODY))
+    assert verdict.findings == (
+        Finding("branch", grade_, "the server took the 'ignored' branch", expected, "14.2"),
+    )
+    assert verdict.grade is grade_
+
+
+def test_the_branch_finding_says_the_outcomes_note_when_it_has_one() -> None:
+    """A case's note explains the branch better than its name does."""
+    case = _ignored_as(Grade.WARN, note="range requests are ignored")
+    verdict = run(case, exchange(200, dict(BASE_HEADERS), BODY))
+    assert verdict.findings == (
+        Finding("branch", Grade.WARN, "range requests are ignored", Level.SHOULD),
+    )
+
+
+def test_the_branch_finding_comes_before_the_branchs_own_checks() -> None:
+    """Read top-down, a verdict first says which branch was taken, then what is wrong in it."""
+    case = _ignored_as(Grade.INFO, headers_present=("Vary", "Content-Location"), rfc="14.2")
+    verdict = run(case, exchange(200, dict(BASE_HEADERS), BODY))
+    missing = [
+        Finding("header", Grade.FAIL, f"{name} is missing", Level.MUST, "14.2",
+                expected=f"{name} present", actual="(absent)")
+        for name in ("Vary", "Content-Location")
+    ]  # fmt: skip
+    took = "the server took the 'ignored' branch"
+    branch = Finding("branch", Grade.INFO, took, Level.MAY, "14.2")
+    assert verdict.findings == (branch, *missing)
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "framed"),
+    [
+        pytest.param(199, "GET", False, id="1xx"),
+        pytest.param(200, "GET", True, id="200"),
+        pytest.param(203, "GET", True, id="203"),
+        pytest.param(204, "GET", False, id="204"),
+        pytest.param(205, "GET", True, id="205"),
+        pytest.param(303, "GET", True, id="303"),
+        pytest.param(304, "GET", False, id="304"),
+        pytest.param(305, "GET", True, id="305"),
+        pytest.param(200, "HEAD", False, id="HEAD-200"),
+        pytest.param(206, "HEAD", False, id="HEAD-206"),
+    ],
+)
+def test_content_length_frames_the_content_only_where_content_may_follow(
+    status: int, method: str, framed: bool
+) -> None:
+    """§8.6: a 1xx, 204 or 304, and any answer to HEAD, carry no content, so their
+    Content-Length describes another answer and is no framing error."""
+    findings = _audited(status, {"Date": DATE, "Content-Length": "10"}, method=method)
+    assert findings == ([_framing(10, 0)] if framed else [])
+
+
+@pytest.mark.parametrize(
+    ("received", "capped", "mismatch"),
+    [
+        pytest.param(9, False, True, id="short"),
+        pytest.param(10, False, False, id="exact"),
+        pytest.param(11, False, True, id="long"),
+        pytest.param(9, True, False, id="capped-short"),
+        pytest.param(10, True, False, id="capped-exact"),
+        pytest.param(11, True, True, id="capped-long"),
+    ],
+)
+def test_framing_of_a_capped_body_fails_only_beyond_the_declared_length(
+    received: int, capped: bool, mismatch: bool
+) -> None:
+    """Reading stopped at the cap leaves a prefix: fewer octets than declared prove nothing,
+    more than declared do."""
+    findings = _audited(200, {"Content-Length": "10"}, BODY[:received], capped=capped)
+    assert findings == ([_framing(10, received)] if mismatch else [])
+
+
+@pytest.mark.parametrize("status", [200, 205, 206, 207, 415, 416, 417])
+def test_content_range_belongs_only_on_a_206_or_416(status: int) -> None:
+    """§14.4: elsewhere a Content-Range misleads caches and clients."""
+    findings = _audited(status, {"Date": DATE, "Content-Range": WHOLE})
+    stray = Finding("content-range", Grade.WARN,
+                    f"Content-Range on a {status} misleads caches and clients", Level.SHOULD,
+                    "14.4", expected="(absent)", actual=WHOLE)  # fmt: skip
+    assert findings == ([] if status in (206, 416) else [stray])
+
+
+@pytest.mark.parametrize("status", [200, 205, 206, 207, 415, 416, 417])
+def test_a_206_or_416_must_carry_date(status: int) -> None:
+    """§6.6.1: an origin with a clock dates its 206 and 416 answers; the audit asks no more."""
+    assert _audited(status, {"Date": DATE}) == []
+    missing = Finding("header", Grade.FAIL, f"a {status} from an origin with a clock carries Date",
+                      Level.MUST, "6.6.1", expected="Date present", actual="(absent)")  # fmt: skip
+    assert _audited(status, {}) == ([missing] if status in (206, 416) else [])
+
+
+def test_an_answer_without_a_status_is_graded_not_crashed_on() -> None:
+    """The model allows an Exchange with neither status nor error: it matches no branch, is
+    audited as status 0 (no framing, no Date asked for) and reported as such."""
+    sent = SentRequest("GET", "http://t/r", (("Range", "bytes=0-9"),))
+    headers = (("Content-Length", "10"), ("Content-Range", WHOLE))
+    verdict = run(SINGLE, Exchange(sent, headers=headers))
+    assert verdict.findings == (
+        Finding("content-range", Grade.WARN, "Content-Range on a 0 misleads caches and clients",
+                Level.SHOULD, "14.4", expected="(absent)", actual=WHOLE),
+        Finding("status", Grade.FAIL, "got None, which no branch of this case allows",
+                Level.MUST, "14.1.2", expected="206 (partial), 200 (ignored)", actual="None"),
+    )  # fmt: skip
+    assert (verdict.grade, verdict.branch, verdict.summary) == (Grade.FAIL, None, "got None")
+
+
+@pytest.mark.parametrize(("status", "server_error"), [(499, False), (500, True), (503, True)])
+def test_only_a_5xx_is_called_never_acceptable(status: int, server_error: bool) -> None:
+    """Any status no branch allows fails; a server error also says it never is acceptable."""
+    verdict = run(SINGLE, exchange(status, {}, b""))
+    message = f"got {status}, which no branch of this case allows"
+    if server_error:
+        message += ". A server error in answer to a range request is never acceptable"
+    assert verdict.findings == (
+        Finding("status", Grade.FAIL, message, Level.MUST, "14.1.2",
+                expected="206 (partial), 200 (ignored)", actual=str(status)),
+    )  # fmt: skip
