@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conformance.casefile.loader import load_cases_text
+from conformance.grading.context import Context
 from conformance.grading.grade import grade as grade_with
 from conformance.grading.multipart import format_multipart
 from conformance.grading.truth import Truth
@@ -130,3 +131,24 @@ def multipart_answer(
     headers["Content-Type"] = content_type or f"multipart/byteranges; boundary={boundary}"
     headers["Content-Length"] = str(len(body))
     return exchange(206, headers, body, range_value=range_value)
+
+
+def context(
+    answer: Exchange | None = None,
+    *,
+    baseline: Representation = BASELINE,
+    identity: Representation | None = None,
+    has_if_range: bool = False,
+    compare_headers: bool = True,
+) -> Context:
+    """What grade() builds for `answer` (an empty 206 by default), every octet of BODY in hand."""
+    answer = answer or exchange(206, {}, b"")
+    return Context(
+        exchange=answer,
+        baseline=baseline,
+        truth=Truth({0: BODY}),
+        range_value=answer.request.headers[0][1],
+        compare_headers=compare_headers,
+        has_if_range=has_if_range,
+        identity=identity or baseline,
+    )

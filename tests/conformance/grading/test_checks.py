@@ -16,11 +16,8 @@ from conformance.grading.checks import (
     check_not_modified,
     check_unsatisfied,
 )
-from conformance.grading.context import Context
-from conformance.grading.truth import Truth
 from conformance.model import (
     ByteSpan,
-    Exchange,
     Expectation,
     Finding,
     Grade,
@@ -33,6 +30,7 @@ from tests.helpers.grading import (
     BASELINE,
     BODY,
     LENGTH,
+    context,
     exchange,
     make_case,
     partial_headers,
@@ -46,24 +44,6 @@ NOT_MODIFIED = """\
         status: 304
         not_modified: true
 """
-
-
-def context(
-    answer: Exchange,
-    *,
-    baseline: Representation = BASELINE,
-    identity: Representation | None = None,
-) -> Context:
-    """A Context as `grade` builds it, every octet of BODY in hand."""
-    return Context(
-        exchange=answer,
-        baseline=baseline,
-        truth=Truth({0: BODY}),
-        range_value=answer.request.headers[0][1],
-        compare_headers=True,
-        has_if_range=False,
-        identity=identity or baseline,
-    )
 
 
 def fields(**changes: str | None) -> dict[str, str]:

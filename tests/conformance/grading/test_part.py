@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.grading.context import Context
 from conformance.grading.part import content_range_findings, part_content_findings
-from conformance.grading.truth import Truth
 from conformance.model import Finding, Grade, Level
-from tests.helpers.grading import BASELINE, BODY, LENGTH, exchange
+from tests.helpers.grading import BODY, LENGTH, context
 
 EXPECTED = f"bytes first-last/{LENGTH}"
-
-
-def context() -> Context:
-    """A 206 context over BODY with every octet in hand (the answer itself is not looked at)."""
-    return Context(
-        exchange=exchange(206, {}, b""),
-        baseline=BASELINE,
-        truth=Truth({0: BODY}),
-        range_value="bytes=0-9",
-        compare_headers=True,
-        has_if_range=False,
-        identity=BASELINE,
-    )
 
 
 def failed(message: str, value: str) -> Finding:

@@ -7,11 +7,9 @@ from dataclasses import replace
 import pytest
 
 from conformance.casefile.loader import bundled_cases_dir, load_cases
-from conformance.grading.context import Context
 from conformance.grading.partial import check_partial, partial_headers
 from conformance.grading.spans import Span
-from conformance.grading.truth import Truth
-from conformance.model import Exchange, Finding, Grade, Level, Representation
+from conformance.model import Exchange, Finding, Grade, Level
 from tests.helpers.grading import (
     BASE_HEADERS,
     BASELINE,
@@ -19,6 +17,7 @@ from tests.helpers.grading import (
     IGNORED,
     LENGTH,
     checks,
+    context,
     exchange,
     make_case,
     multipart_answer,
@@ -30,25 +29,6 @@ from tests.helpers.grading import (
 )
 
 TYPE = "application/octet-stream"
-
-
-def context(
-    answer: Exchange,
-    *,
-    baseline: Representation = BASELINE,
-    has_if_range: bool = False,
-    compare_headers: bool = True,
-) -> Context:
-    """What grade() builds for `answer`, with every octet of BODY in hand."""
-    return Context(
-        exchange=answer,
-        baseline=baseline,
-        truth=Truth({0: BODY}),
-        range_value=answer.request.headers[0][1],
-        compare_headers=compare_headers,
-        has_if_range=has_if_range,
-        identity=baseline,
-    )
 
 
 def single(first: int = 0, last: int = 9, *, drop: tuple[str, ...] = (), **extra: str) -> Exchange:
