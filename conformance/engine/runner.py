@@ -181,9 +181,11 @@ def judged(grading: Callable[[dict[str, Truth]], Verdict], forms: dict[str, Reso
         for form, truth in truths.items()
     }
     verdict = grading(truths)
-    still = [span for truth in truths.values() for span in truth.missing]
+    still = sorted({span for truth in truths.values() for span in truth.missing})
     if still:  # the octets a grade asks for must be the ones it was just given
-        raise TargetError(f"the octets {still} to compare with could not be had")
+        shown = ", ".join(f"{first}-{last}" for first, last in still[:3])
+        more = f" and {len(still) - 3} more spans" if len(still) > 3 else ""
+        raise TargetError(f"octets {shown}{more} to compare with could not be had")
     return verdict
 
 

@@ -8,10 +8,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.engine import runner
-from conformance.engine.runner import run_case
+from conformance.engine.runner import judged, run_case
 from conformance.engine.target import Target
+from conformance.errors import TargetError
+from conformance.grading.truth import Truth
 from conformance.model import Grade, Result, Verdict
 from conformance.transport.client import Client, ClientSettings
 from tests.helpers import hostile_servers as servers
@@ -111,3 +115,26 @@ def test_amplification_is_measured_from_what_was_declared_not_downloaded() -> No
     assert result.exchange is not None
     assert len(result.exchange.body) <= runner.EXCERPT  # what the result keeps
     assert result.exchange.body_octets == measures["octets_read"]
+
+
+class _ShortResource:
+    """A resource whose reads come back short, as from a server that stops mid-window."""
+
+    def known_octets(self) -> dict[int, bytes]:
+        return {}
+
+    def read(self, first: int, last: int) -> bytes:
+        return b"x"
+
+
+def test_octets_that_cannot_be_had_are_said_in_one_short_line() -> None:
+    def grading(truths: dict[str, Truth]) -> Verdict:
+        for first in range(10, 10_010, 10):  # a thousand asks, many of them repeated
+            truths["identity"].read(first % 50, 999)
+        return Verdict(Grade.PASS, None, (), "ok")
+
+    with pytest.raises(TargetError) as raised:
+        judged(grading, {"identity": _ShortResource()})  # type: ignore[dict-item]
+    assert str(raised.value) == (
+        "octets 0-999, 10-999, 20-999 and 2 more spans to compare with could not be had"
+    )
