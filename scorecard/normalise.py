@@ -11,7 +11,9 @@ What differs from run to run, and what it becomes:
 - `oracles`: local files named by absolute path (`local file /root/.cache/…/r1000.bin`) →
   `local file <fixtures>/r1000.bin`; listed in the order each resource was first learned, which
   varies with concurrency → sorted by role;
-- `traffic` (requests sent, octets read): varies with connection reuse and retries → dropped.
+- `traffic` (requests sent, octets read): varies with connection reuse and retries → dropped;
+- the `Connection` field of a response: hop-by-hop (RFC 9110 §7.6.1), and some servers
+  (CherryPy) add `close` or not as their load varies → dropped.
 
 Nothing that grades is touched: outcomes, branches, statuses, Content-Range values, findings'
 offsets and octet counts stay as they were. The fixture mtimes are fixed, so Last-Modified and
@@ -40,6 +42,8 @@ HTTP_DATE_RE = re.compile(
 CLOCK_HEADERS = {"date", "expires"}
 # Sets sent in hash order (Flask builds Allow from a Python set, so it varies with the hash seed).
 SET_HEADERS = {"allow"}
+# Hop-by-hop connection management that varies with the server's load: left out.
+LOAD_HEADERS = {"connection"}
 # HTTP-dates from the fixtures' era are validators (Last-Modified, If-Range dates): kept.
 FIXED_YEARS = ("2019", "2020")
 # An oracle that is a local file: only the file's name is kept, under a stable folder name.
@@ -108,6 +112,7 @@ def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
                 else [name, _sorted_list(value)] if name.lower() in SET_HEADERS
                 else [name, value]
                 for name, value in headers
+                if name.lower() not in LOAD_HEADERS
             ]  # fmt: skip
     return out
 

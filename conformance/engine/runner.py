@@ -171,7 +171,7 @@ def judged(grading: Callable[[dict[str, Truth]], Verdict], forms: dict[str, Reso
     """
     truths = {form: Truth(resource.known_octets()) for form, resource in forms.items()}
     verdict = grading(truths)
-    asked = {form: truth.missing for form, truth in truths.items() if truth.missing}
+    asked = {form: truth.asked_spans() for form, truth in truths.items() if truth.missing}
     if not asked:
         return verdict
     truths = {

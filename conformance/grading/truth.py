@@ -28,3 +28,15 @@ class Truth:
     def adding(self, more: Mapping[int, bytes]) -> Truth:
         """A fresh Truth that also knows `more` (and has asked for nothing yet)."""
         return Truth({**self.windows, **more})
+
+    def asked_spans(self) -> list[tuple[int, int]]:
+        """What was asked, as the fewest spans that each hold every ask they touch: asks with
+        the same start but different ends (a part cut short, the whole of the same part) or
+        that overlap would otherwise be fetched as windows that shadow one another."""
+        merged: list[tuple[int, int]] = []
+        for first, last in sorted(set(self.missing)):
+            if merged and first <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+            else:
+                merged.append((first, last))
+        return merged

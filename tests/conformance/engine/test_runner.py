@@ -138,3 +138,29 @@ def test_octets_that_cannot_be_had_are_said_in_one_short_line() -> None:
     assert str(raised.value) == (
         "octets 0-999, 10-999, 20-999 and 2 more spans to compare with could not be had"
     )
+
+
+class _FileLikeResource:
+    """A resource whose octets are read when asked (as from --oracle-file), none in hand."""
+
+    body = bytes(range(256)) * 4
+
+    def known_octets(self) -> dict[int, bytes]:
+        return {}
+
+    def read(self, first: int, last: int) -> bytes:
+        return self.body[first : last + 1]
+
+
+def test_asks_sharing_a_start_are_all_answered_in_the_second_grade() -> None:
+    """10 000 parts of 10-999 cut at the read cap end in a part 10-55: both asks start at 10,
+    and both must be answered (the CherryPy DOS-06 answer once ended in an ERROR here)."""
+    seen: list[bytes | None] = []
+
+    def grading(truths: dict[str, Truth]) -> Verdict:
+        seen[:] = [truths["identity"].read(10, 999), truths["identity"].read(10, 55)]
+        return Verdict(Grade.FAIL, "coalesced", (), "206 coalesced")
+
+    verdict = judged(grading, {"identity": _FileLikeResource()})  # type: ignore[dict-item]
+    assert verdict.summary == "206 coalesced"
+    assert seen == [_FileLikeResource.body[10:1000], _FileLikeResource.body[10:56]]

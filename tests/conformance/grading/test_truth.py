@@ -31,3 +31,17 @@ def test_adding_windows_gives_a_fresh_truth_that_knows_both() -> None:
     assert second.read(55, 59) == OCTETS[55:60]
     assert second.missing == []
     assert first.missing == [(50, 59)]
+
+
+def test_asks_with_one_start_or_overlapping_become_one_span_that_holds_them_all() -> None:
+    """A part cut at the read cap and the same part whole both start at 10: fetched as two
+    windows keyed by their start, the shorter would shadow the longer."""
+    truth = Truth()
+    for first, last in [(10, 55), (10, 999), (10, 55), (500, 1200), (1201, 1300), (2000, 2000)]:
+        truth.read(first, last)
+    assert truth.asked_spans() == [(10, 1300), (2000, 2000)]
+    fetched = truth.adding({first: bytes(last - first + 1) for first, last in truth.asked_spans()})
+    assert fetched.read(10, 55) is not None
+    assert fetched.read(10, 999) is not None
+    assert fetched.read(1201, 1300) is not None
+    assert fetched.missing == []
