@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="range-conformance",
         description="Check how a URL handles HTTP range requests against RFC 9110. "
         "With no URL, checks the bundled reference server. "
-        "'range-conformance matrix RUN.json …' sets several JSON reports side by side.",
+        "'range-conformance matrix RUN.json …' sets several JSON reports side by side; "
+        "'range-conformance cache --origin-port P --cache URL' judges a cache.",
         epilog="Exit codes: 0 conformant, 1 a case failed or errored, 2 bad case files or usage.",
     )
     parser.add_argument("url", nargs="?", help="resource to check (at least 1000 octets)")
@@ -79,6 +80,10 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
         from conformance.matrix_cli import main as matrix_main
 
         return matrix_main(arguments[1:], stream)
+    if arguments[:1] == ["cache"]:
+        from conformance.cache_cli import main as cache_main
+
+        return cache_main(arguments[1:], stream)
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.quiet and args.verbose:

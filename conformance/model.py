@@ -45,6 +45,7 @@ _RANK = {
 
 PROFILES = ("rfc", "strict", "media")
 CASE_SUFFIX = ".range.yaml"  # what a case file's name ends in (the plugin collects only these)
+CACHE_CASE_SUFFIX = ".cache.yaml"  # cache mode's cases, judged with the tool's own origin
 MEDIA_TAG = "media"  # the cases whose outcomes decide a run in the media profile
 
 
@@ -128,7 +129,7 @@ class ByteSpan:
 class Learned:
     """A request header value taken from what the target told us in its 200."""
 
-    source: str  # etag | weak-etag | strong-etag | last-modified
+    source: str  # etag | weak-etag | strong-etag | last-modified | previous-etag (cache mode)
     shift_days: int = 0
     date_format: str = "imf"  # imf | rfc850 | asctime
     transform: str | None = None  # swapcase | strip-weak
@@ -191,7 +192,8 @@ class Expectation:
     content_length: Position | None = None
     headers_present: tuple[str, ...] = ()
     headers_absent: tuple[str, ...] = ()
-    representation: str = "identity"  # which learned form bytes compare to: identity | gzip
+    representation: str = "identity"  # which form bytes compare to: identity | gzip | previous
+    via: str | None = None  # "intermediary": a branch only for answers through a cache or proxy
     etag_distinct: bool = False  # ETag differs from the identity form's, or is weak
     single_fields: bool = False  # no non-list field (Date, ETag, …) sent twice (§5.3)
     header_tokens: tuple[tuple[str, str], ...] = ()  # field's comma list holds this token
@@ -212,6 +214,44 @@ class Expectation:
             if name == profile:
                 grade = override
         return grade
+
+
+@dataclass(frozen=True, slots=True)
+class OriginStep:
+    """Cache mode: one step before the graded request, either a request through the cache
+    (answer kept, not graded) or a change at the tool's own origin."""
+
+    request: RequestTemplate | None = None
+    replace: bool = False
+    fault: str | None = None  # cut | status | reset
+    after: int = 0  # cut: body octets sent before the connection closes
+    status: int = 0  # status: the status answered instead
+    count: int = 1  # how many of the origin's next answers for the path go wrong
+
+
+@dataclass(frozen=True, slots=True)
+class OriginPlan:
+    """Cache mode: what the tool's own origin serves for one case, and what happens first."""
+
+    size: int = 100_000
+    etag: str = "strong"  # strong | weak | none
+    gzip: bool = False
+    vary: str | None = None
+    chunked: bool = False
+    steps: tuple[OriginStep, ...] = ()
+    amplification_info: float | None = None  # INFO above this many origin octets per client one
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """Cache mode: one request that reached the tool's own origin, as its log recorded it."""
+
+    method: str
+    range: str | None
+    headers: dict[str, str]
+    status: int
+    octets: int  # body octets the origin really sent
+    complete: bool  # all it promised
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +287,7 @@ class Case:
     on_transport_error: str = "fail"  # grade when only this request breaks the connection
     alone: bool = False  # the case file asks that nothing else be in flight
     file: str = ""  # the case file as reports name it (`cases/NAME` when bundled)
+    origin: OriginPlan | None = None  # cache mode only: judged with the tool's own origin
 
     def decides(self, profile: str) -> bool:
         """Whether this case's outcome decides the run's verdict in `profile`: in media, only

@@ -113,6 +113,22 @@ OPTIONS: tuple[Option, ...] = (
     Option("verbose", "a line for every case, passes too, and the counts by RFC section",
            kind="flag", cli_short="-v", fronts=("cli",)),
     Option("version", "print the version and exit", kind="version", fronts=("cli",)),
+    # `range-conformance cache`'s own.
+    Option("cache", "base URL of the cache under test, set to forward to the tool's origin",
+           metavar="URL", fronts=("cache",)),
+    Option("origin_port", "port the tool's own origin listens on (the cache's upstream)",
+           kind="int", metavar="P", fronts=("cache",)),
+    Option("origin_host", "address the origin listens on (default 127.0.0.1)", metavar="HOST",
+           fronts=("cache",)),
+    Option("no_catalogue", "run only the cache cases, not the whole catalogue through the cache",
+           kind="flag", fronts=("cache",)),
+)  # fmt: skip
+
+# What `range-conformance cache` offers besides its own options.
+CACHE_SHARED = (
+    "profile", "header", "timeout", "connect_timeout", "user_agent", "id", "tag", "level",
+    "section", "fail_on", "report_dir", "json", "junit", "md", "html", "workers", "keyword",
+    "cases", "list", "quiet", "verbose",
 )  # fmt: skip
 
 
@@ -139,10 +155,11 @@ class Settings:
     workers: int = DEFAULT_WORKERS
 
 
-def add_cli_options(parser: argparse.ArgumentParser) -> None:
-    """Every option of the table the command line offers, as argparse arguments."""
+def add_cli_options(parser: argparse.ArgumentParser, front: str = "cli") -> None:
+    """Every option of the table the command line (`front` "cli") or its `cache` command
+    offers, as argparse arguments."""
     for option in OPTIONS:
-        if "cli" not in option.fronts:
+        if front not in option.fronts and not (front == "cache" and option.name in CACHE_SHARED):
             continue
         long = [] if option.cli_only_long else [option.cli_flag]
         flags = long + ([option.cli_short] if option.cli_short else [])

@@ -16,7 +16,13 @@ LAYERS = [
     {"conformance.casefile", "conformance.grading", "conformance.transport"},
     {"conformance.report", "conformance.engine"},
     {"conformance.options", "conformance.console", "conformance.target_app"},
-    {"conformance.cli", "conformance.plugin", "conformance.matrix_cli", "conformance.__main__"},
+    {
+        "conformance.cli",
+        "conformance.plugin",
+        "conformance.matrix_cli",
+        "conformance.cache_cli",
+        "conformance.__main__",
+    },
 ]
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from conformance.errors import CaseFileError
 from conformance.model import (
+    CACHE_CASE_SUFFIX,
     CASE_SUFFIX,
     PROFILES,
     ByteSpan,
@@ -27,6 +28,8 @@ from conformance.model import (
     HeaderValue,
     Learned,
     Level,
+    OriginPlan,
+    OriginStep,
     Position,
     RangeSeries,
     RangeSpec,
@@ -84,23 +87,25 @@ def shown_path(path: Path) -> str:
     return (Path("cases") / inside).as_posix()
 
 
-def find_case_files(paths: Iterable[Path]) -> list[Path]:
-    """Every `*.range.yaml` named or found below the given paths, in a stable order."""
+def find_case_files(paths: Iterable[Path], suffix: str = CASE_SUFFIX) -> list[Path]:
+    """Every `*.range.yaml` (or `suffix`) named or found below the given paths, in a stable
+    order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(path.rglob(f"*{CASE_SUFFIX}")))
+            found.extend(sorted(path.rglob(f"*{suffix}")))
         else:
             found.append(path)
     return found
 
 
-def load_cases(paths: Iterable[Path]) -> list[Case]:
-    """Load every case under `paths`; raise one CaseFileError naming all problems."""
+def load_cases(paths: Iterable[Path], suffix: str = CASE_SUFFIX) -> list[Case]:
+    """Load every case under `paths` (files ending in `suffix`: the origin catalogue, or the
+    cache catalogue's CACHE_CASE_SUFFIX); raise one CaseFileError naming all problems."""
     cases: list[Case] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
-    for path in find_case_files(paths):
+    for path in find_case_files(paths, suffix):
         try:
             loaded = load_case_file(path)
         except CaseFileError as error:
@@ -200,8 +205,16 @@ def _cross_field_problems(
         return f"{source}:{_line(lines, path)}: {_json_path(path)}: {message}"
 
     seen: set[str] = set()
+    cache_file = source.name.endswith(CACHE_CASE_SUFFIX)
     for index, case in enumerate(data["cases"]):
         here: JsonPath = ("cases", index)
+        if cache_file != ("origin" in case):
+            yield problem(
+                (*here, "origin"),
+                f"a case in a *{CACHE_CASE_SUFFIX} file needs an 'origin' block"
+                if cache_file
+                else f"'origin' belongs only in a *{CACHE_CASE_SUFFIX} file (cache mode)",
+            )
         if case["id"] in seen:
             yield problem((*here, "id"), f"duplicate case id {case['id']!r}")
         seen.add(case["id"])
@@ -254,6 +267,32 @@ def _build_case(data: dict[str, Any], index: int, lines: dict[JsonPath, int], so
         on_transport_error=raw.get("on_transport_error", "fail"),
         alone=raw.get("alone", data.get("alone", False)),
         file=shown_path(source),
+        origin=_build_origin(raw["origin"]) if "origin" in raw else None,
+    )
+
+
+def _build_origin(raw: dict[str, Any]) -> OriginPlan:
+    steps = []
+    for step in raw.get("steps", []):
+        fault = step.get("fault", {})
+        steps.append(
+            OriginStep(
+                request=_build_request(step["request"]) if "request" in step else None,
+                replace=step.get("replace", False),
+                fault=fault.get("kind"),
+                after=fault.get("after", 0),
+                status=fault.get("status", 0),
+                count=fault.get("count", 1),
+            )
+        )
+    return OriginPlan(
+        size=raw.get("size", 100_000),
+        etag=raw.get("etag", "strong"),
+        gzip=raw.get("gzip", False),
+        vary=raw.get("vary"),
+        chunked=raw.get("chunked", False),
+        steps=tuple(steps),
+        amplification_info=raw.get("amplification_info"),
     )
 
 
@@ -318,6 +357,7 @@ def _build_expectation(raw: dict[str, Any]) -> Expectation:
         headers_present=tuple(raw.get("headers_present", [])),
         headers_absent=tuple(raw.get("headers_absent", [])),
         representation=raw.get("representation", "identity"),
+        via=raw.get("via"),
         etag_distinct=raw.get("etag_distinct", False),
         single_fields=raw.get("single_fields", False),
         header_tokens=tuple(raw.get("header_tokens", {}).items()),

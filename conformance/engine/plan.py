@@ -44,8 +44,11 @@ class NotApplicable(Exception):
     """The target lacks what the case needs (no ETag, no Last-Modified, …)."""
 
 
-def plan_request(template: RequestTemplate, resource: Resource) -> PlannedRequest:
-    """Resolve learned values and structured ranges against this resource."""
+def plan_request(
+    template: RequestTemplate, resource: Resource, earlier: Resource | None = None
+) -> PlannedRequest:
+    """Resolve learned values and structured ranges against this resource (`previous-etag`:
+    against `earlier`, the version the tool's own origin served before its last replace)."""
     length = resource.length or 0
     headers: list[tuple[str, str]] = []
     specs = [spec.render(length) for spec in template.ranges]
@@ -54,6 +57,10 @@ def plan_request(template: RequestTemplate, resource: Resource) -> PlannedReques
     if specs:
         headers.append(("Range", "bytes=" + ",".join(specs)))
     for name, value in template.headers:
+        if not isinstance(value, str) and value.source == "previous-etag":
+            if earlier is None or earlier.etag is None:
+                raise NotApplicable("no earlier version with an ETag to name")
+            value = earlier.etag
         headers.append((name, value if isinstance(value, str) else resolve(value, resource)))
     raw = None
     if template.raw_header_lines:

@@ -38,10 +38,10 @@ def run_case(case: Case, target: Target, *, profile: str = "rfc") -> Result:
     try:
         return _run(case, target, profile)
     except TargetError as error:
-        return _result(case, Grade.ERROR, str(error), profile)
+        return setup_result(case, Grade.ERROR, str(error), profile)
     except Exception as error:  # noqa: BLE001 - one bad case must not end the run
         where = traceback.extract_tb(error.__traceback__)[-1]
-        return _result(
+        return setup_result(
             case, Grade.ERROR,
             f"internal error while judging this case ({type(error).__name__}: {error} at "
             f"{Path(where.filename).name}:{where.lineno}); please report it", profile,
@@ -76,7 +76,9 @@ def run_cases(
 
 def _run(case: Case, target: Target, run_profile: str) -> Result:
     if run_profile not in case.profiles:
-        return _result(case, Grade.SKIP, f"not part of the {run_profile!r} profile", run_profile)
+        return setup_result(
+            case, Grade.SKIP, f"not part of the {run_profile!r} profile", run_profile
+        )
     result = _judge(case, target, case.grading_profile(run_profile))
     return replace(result, profile=run_profile)
 
@@ -84,17 +86,19 @@ def _run(case: Case, target: Target, run_profile: str) -> Result:
 def _judge(case: Case, target: Target, profile: str) -> Result:
     resource = target.resource(case.resource)
     if resource is None:
-        return _result(case, Grade.SKIP, target.why_absent(case.resource), profile)
+        return setup_result(case, Grade.SKIP, target.why_absent(case.resource), profile)
     stopped = target.stopped_for(resource.url)
     if stopped is not None:
-        return _result(case, Grade.ERROR, f"{NOT_RUN}{stopped}", profile)
+        return setup_result(case, Grade.ERROR, f"{NOT_RUN}{stopped}", profile)
     if resource.error is not None:
-        return _result(case, Grade.ERROR, f"cannot use {resource.url}: {resource.error}", profile)
+        return setup_result(
+            case, Grade.ERROR, f"cannot use {resource.url}: {resource.error}", profile
+        )
     if needs_baseline(case) and resource.status != 200:
         return _without_baseline(case, target, resource, profile)
     unmet = unmet_requirement(case, resource)
     if unmet is not None:
-        return _result(case, Grade.SKIP, unmet, profile)
+        return setup_result(case, Grade.SKIP, unmet, profile)
     variants = {}
     for form in {e.representation for e in case.expectations} - {"identity"}:
         learned = target.resource(case.resource, form)
@@ -104,7 +108,7 @@ def _judge(case: Case, target: Target, profile: str) -> Result:
         planned = plan_request(case.request, resource)
         primers = [plan_request(template, resource) for template in case.request.prime]
     except NotApplicable as reason:
-        return _result(case, Grade.SKIP, str(reason), profile)
+        return setup_result(case, Grade.SKIP, str(reason), profile)
     if case.resource == "cache":
         # A fresh cache key per case, so one case's primers cannot answer another's request.
         bust = f"range-conformance={case.id}-{uuid.uuid4().hex[:12]}"
@@ -113,7 +117,9 @@ def _judge(case: Case, target: Target, profile: str) -> Result:
     for primer in primers:
         primed = send(target.client, primer)
         if primed.error is not None:
-            return _result(case, Grade.ERROR, f"priming request failed: {primed.error}", profile)
+            return setup_result(
+                case, Grade.ERROR, f"priming request failed: {primed.error}", profile
+            )
     exchanges = send_all(target.client, planned, case.request.parallel)
     capable = target.range_capable if _uses_capability(case) else None
     forms: dict[str, Resource] = {"identity": resource, **variants}
@@ -123,6 +129,7 @@ def _judge(case: Case, target: Target, profile: str) -> Result:
             return grade(
                 case, exchange, resource, profile=profile, range_capable=capable,
                 range_value=planned.range_value, variants=variants, truths=truths,
+                intermediary=target.intermediary,
             )  # fmt: skip
 
         return with_truths
@@ -253,7 +260,7 @@ def _without_baseline(case: Case, target: Target, resource: Resource, profile: s
     try:
         planned = plan_request(case.request, resource)
     except NotApplicable as reason:
-        return _result(case, Grade.SKIP, str(reason), profile)
+        return setup_result(case, Grade.SKIP, str(reason), profile)
     exchange = send(target.client, planned)
     if exchange.error is None and not any(e.matches(exchange.status) for e in case.expectations):
         verdict = judged(
@@ -266,7 +273,7 @@ def _without_baseline(case: Case, target: Target, resource: Resource, profile: s
         return Result(
             case, verdict, exchange.excerpt(EXCERPT), profile, measures([exchange], resource)
         )
-    return _result(
+    return setup_result(
         case, Grade.ERROR,
         f"{resource.url} answered {resource.status} to a plain GET, so its representation "
         "cannot be learned; every case that compares octets needs a 200 there", profile,
@@ -304,6 +311,6 @@ def unmet_requirement(case: Case, resource: Resource) -> str | None:
     return None
 
 
-def _result(case: Case, outcome: Grade, message: str, profile: str) -> Result:
+def setup_result(case: Case, outcome: Grade, message: str, profile: str) -> Result:
     finding = Finding("setup", outcome, message)
     return Result(case, Verdict(outcome, None, (finding,), message), None, profile)

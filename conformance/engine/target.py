@@ -112,7 +112,11 @@ class Target:
         client: Client,
         oracle_files: dict[str, Path] | None = None,
         oracle_mode: str = "auto",
+        *,
+        intermediary: bool = False,
     ) -> None:
+        """`intermediary`: the URLs reach the origin through a cache or proxy, graded by the
+        rules the RFC sets for those where they differ (branches marked `via: intermediary`)."""
         for role, url in urls.items():
             if role not in ROLES:
                 raise TargetError(f"unknown resource role {role!r}; known: {', '.join(ROLES)}")
@@ -124,6 +128,7 @@ class Target:
         self.oracle_files = dict(oracle_files or {})
         check_oracle_files(self.oracle_files)
         self.oracle_mode = oracle_mode
+        self.intermediary = intermediary
         self._learned: OncePerKey[str, Resource] = OncePerKey()
         self._capable: bool | None = None
         self._capability = threading.Lock()

@@ -44,6 +44,7 @@ def grade(
     range_value: str | None = None,
     variants: Mapping[str, Representation] | None = None,
     truths: Mapping[str, Truth] | None = None,
+    intermediary: bool = False,
 ) -> Verdict:
     """Grade what came back against every outcome the case allows. Pure: values in, a
     verdict out, no I/O.
@@ -52,6 +53,8 @@ def grade(
     may compare against; `baseline` is the identity form. `truths` holds, per form, the octets
     fetched to compare with; octets asked for beyond them are noted in that Truth's `missing`,
     and the verdict is then provisional (the engine fetches them and grades again).
+    `intermediary`: the answer came through a cache or proxy, so the branches the RFC allows
+    only there (`via: intermediary`) count too.
     """
     if exchange.error is not None:
         finding = Finding("transport", Grade.ERROR, exchange.error)
@@ -82,6 +85,7 @@ def grade(
     candidates = [
         e for e in case.expectations
         if e.matches(exchange.status) and forms.get(e.representation) is not None
+        and (e.via is None or intermediary)
     ]  # fmt: skip
     if not candidates:
         findings = [*common, _unexpected_status(case, exchange)]

@@ -1,0 +1,169 @@
+"""Cache mode's engine: a cache case (`*.cache.yaml`) → steps at the origin and through the
+cache → the graded request → Result, with what reached the origin said beside the verdict.
+
+The judge plays the origin, so it knows every version's octets (`reference_server.patterns`,
+computed, never fetched through the cache under test) and reads the origin's own log.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from conformance.engine.oracle import BytesOracle
+from conformance.engine.origin_control import OriginControl
+from conformance.engine.plan import NotApplicable, plan_request
+from conformance.engine.runner import EXCERPT, judged, measures, send, setup_result
+from conformance.engine.target import Resource
+from conformance.errors import TargetError
+from conformance.grading.grade import grade
+from conformance.grading.truth import Truth
+from conformance.grading.upstream import upstream_finding
+from conformance.model import Case, Grade, OriginPlan, OriginStep, Result, Verdict
+from conformance.transport.client import Client
+from reference_server import patterns
+
+# After a request through the cache, the time it may take to commit what it stored (a cache
+# writes its entry as the last octets go out): without it the next step could race the store.
+SETTLE = 0.1
+GZIP_CAP = 16 * 1024 * 1024  # the gzip variant is read whole from the origin to judge by
+
+
+@dataclass
+class PatternOracle:
+    """A version's octets, computed as the origin computes them (no I/O)."""
+
+    version: int
+    length: int
+    description: str = "the tool's own origin"
+    octets_fetched: int = 0
+
+    def read(self, first: int, last: int) -> bytes:
+        last = min(last, self.length - 1)
+        return patterns.octets(self.version, first, last) if first <= last else b""
+
+    def known(self) -> dict[int, bytes]:
+        return {}
+
+
+@dataclass
+class CacheRun:
+    """What every cache case shares: the cache's base URL, the origin's, and one client."""
+
+    cache: str
+    origin: str
+    client: Client
+    control: OriginControl
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    def path(self, case: Case) -> str:
+        """A path of the case's own, new on every run, so no stored entry is shared."""
+        return f"/o/{case.id.lower()}-{self.token}/representation.bin"
+
+
+def run_cache_cases(
+    cases: Sequence[Case], run: CacheRun, *, profile: str = "rfc"
+) -> Iterator[Result]:
+    """Each cache case in turn (one at a time: they change the origin and fill the cache)."""
+    for case in cases:
+        yield run_cache_case(case, run, profile=profile)
+
+
+def run_cache_case(case: Case, run: CacheRun, *, profile: str = "rfc") -> Result:
+    """Steps, the graded request, the origin's log; never raises for a bad cache."""
+    if case.origin is None:
+        return setup_result(case, Grade.SKIP, "not a cache case", profile)
+    try:
+        return _judge(case, case.origin, run, profile)
+    except (TargetError, NotApplicable) as error:
+        return setup_result(case, Grade.ERROR, str(error), profile)
+
+
+def _judge(case: Case, plan: OriginPlan, run: CacheRun, profile: str) -> Result:
+    path = run.path(case)
+    version = 1
+    put = run.control.put(
+        path, size=plan.size, version=version, etag=plan.etag, gzip=plan.gzip,
+        vary=plan.vary, chunked=plan.chunked,
+    )  # fmt: skip
+    current = _learn(run, path, version, plan.size)
+    earlier: Resource | None = None
+    for step in plan.steps:
+        if step.replace:
+            version += 1
+            put = run.control.replace(path, version)
+            earlier, current = current, _learn(run, path, version, plan.size)
+        elif step.fault is not None:
+            run.control.fault(
+                path, step.fault, after=step.after, status=step.status, count=step.count
+            )
+        elif step.request is not None:
+            _step_request(step, run, current, earlier)
+    seen = len(run.control.log(path))
+    planned = plan_request(case.request, current, earlier)
+    exchange = send(run.client, planned)
+    upstream = run.control.log(path)[seen:]
+    forms: dict[str, Resource] = {"identity": current}
+    if earlier is not None:
+        forms["previous"] = earlier
+    if put.get("gzip_etag"):
+        forms["gzip"] = _learn_gzip(run, path, plan.size)
+
+    def grading(truths: dict[str, Truth]) -> Verdict:
+        return grade(
+            case, exchange, current, profile=profile, range_value=planned.range_value,
+            variants={k: v for k, v in forms.items() if k != "identity"}, truths=truths,
+            intermediary=True,
+        )  # fmt: skip
+
+    verdict = judged(grading, forms)
+    finding, figures = upstream_finding(
+        upstream, planned.range_value, exchange.body_octets, plan.size, plan.amplification_info
+    )
+    worst = verdict.grade if verdict.grade.rank >= finding.grade.rank else finding.grade
+    verdict = Verdict(
+        worst, verdict.branch, (*verdict.findings, finding),
+        f"{verdict.summary}; upstream: {_short(finding.message)}",
+    )  # fmt: skip
+    taken = measures([exchange], current) + figures
+    return Result(case, verdict, exchange.excerpt(EXCERPT), profile, taken)
+
+
+def _short(message: str) -> str:
+    return message.removeprefix("the cache sent the origin ")
+
+
+def _step_request(
+    step: OriginStep, run: CacheRun, current: Resource, earlier: Resource | None
+) -> None:
+    """A request through the cache before the graded one; its answer only fills the cache
+    (a cut or reset the case caused at the origin is expected here, so errors are kept
+    quiet)."""
+    assert step.request is not None
+    send(run.client, plan_request(step.request, current, earlier))
+    time.sleep(SETTLE)
+
+
+def _learn(run: CacheRun, path: str, version: int, size: int) -> Resource:
+    """The version's plain-GET fields, from the origin itself (a HEAD, never through the
+    cache), and its octets, computed."""
+    head = run.client.send("HEAD", run.origin + path, [("Accept-Encoding", "identity")], cap=0)
+    if head.status != 200:
+        raise TargetError(f"the origin answered HEAD {path} with {head.status or head.error}")
+    return Resource(
+        role="cache", url=run.cache + path, status=200, headers=head.headers,
+        length=size, oracle=PatternOracle(version, size),
+    )  # fmt: skip
+
+
+def _learn_gzip(run: CacheRun, path: str, size: int) -> Resource:
+    """The gzip variant, read whole from the origin (its octets are what the origin wrote)."""
+    got = run.client.send("GET", run.origin + path, [("Accept-Encoding", "gzip")], cap=GZIP_CAP)
+    if got.status != 200 or got.body_capped:
+        raise TargetError(f"cannot read the gzip variant of {path} from the origin")
+    return Resource(
+        role="cache", url=run.cache + path, status=200, headers=got.headers,
+        length=len(got.body), oracle=BytesOracle(got.body),
+    )  # fmt: skip

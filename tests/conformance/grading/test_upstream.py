@@ -1,0 +1,49 @@
+"""What reached the origin, named and counted (cache mode)."""
+
+from __future__ import annotations
+
+from conformance.grading.upstream import upstream_finding, what_was_sent
+from conformance.model import Grade, Upstream
+
+
+def _record(range_value: str | None, octets: int, **headers: str) -> Upstream:
+    return Upstream("GET", range_value, dict(headers), 206 if range_value else 200, octets, True)
+
+
+def test_each_upstream_request_is_named_by_how_it_relates_to_the_clients() -> None:
+    asked = "bytes=100-199"
+    assert what_was_sent(_record(None, 1000), asked, 1000) == "a full GET"
+    assert what_was_sent(_record(asked, 100), asked, 1000) == "the same range"
+    widened = what_was_sent(_record("bytes=0-1048575", 1000), asked, 1000)
+    assert widened == "a widened range (bytes=0-1048575)"
+    assert what_was_sent(_record("bytes=500-599", 100), asked, 1000) == (
+        "another range (bytes=500-599)"
+    )
+    assert what_was_sent(_record("bytes=-950", 950), asked, 1000).startswith("a widened")
+    assert what_was_sent(_record("bytes=150-", 850), asked, 1000).startswith("another")
+    revalidation = what_was_sent(_record(None, 0, **{"if-none-match": '"a"'}), asked, 1000)
+    assert revalidation == "a full GET as a revalidation"
+
+
+def test_nothing_upstream_is_a_hit_and_neutral() -> None:
+    finding, figures = upstream_finding([], "bytes=0-9", 10, 1000, None)
+    assert finding.grade is Grade.PASS
+    assert finding.message.startswith("nothing reached the origin")
+    assert dict(figures) == {
+        "upstream_requests": 0.0, "upstream_octets": 0.0, "upstream_per_client_octet": 0.0,
+    }  # fmt: skip
+
+
+def test_fetching_far_more_than_asked_is_info_only_past_the_cases_threshold() -> None:
+    records = [_record(None, 67_108_864)]
+    costly, figures = upstream_finding(records, "bytes=0-0", 1, 67_108_864, 1024)
+    assert costly.grade is Grade.INFO
+    assert "67108864 octets for 1 to the client" in costly.message
+    assert costly.actual == "6.711e+07"
+    assert dict(figures)["upstream_per_client_octet"] == 67_108_864
+    cheap, _ = upstream_finding([_record("bytes=0-0", 1)], "bytes=0-0", 1, 67_108_864, 1024)
+    assert cheap.grade is Grade.PASS
+    unlimited, _ = upstream_finding(records, "bytes=0-0", 1, 67_108_864, None)
+    assert unlimited.grade is Grade.PASS
+    exactly, _ = upstream_finding([_record(None, 1024)], "bytes=0-0", 1, 1024, 1024)
+    assert exactly.grade is Grade.PASS

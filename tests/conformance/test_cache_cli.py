@@ -1,0 +1,130 @@
+"""Cache mode end to end: the tool's origin, the test suite's caching proxy in front of it (a
+correct one, five mutants with one bug each, two legal variants), and the verdicts they earn."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from tests.helpers.caching_proxy import LEGAL_VARIANTS, MUTANTS, Behaviour, caching_proxy
+
+# Each mutant, and the cache cases that must catch it (each FAIL for that bug).
+CAUGHT_BY = {
+    "combine_across_etags": {"CCO-07", "CCO-08", "CCO-09"},
+    "incomplete_as_200": {"CCO-05"},
+    "stored_206_outside": {"CCO-04", "CCO-19", "CCO-20", "CCO-21"},
+    "ignore_vary": {"CCO-15", "CCO-16"},
+    "store_unknown_unit": {"CCO-17"},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def _cache(behaviour: Behaviour) -> Iterator[tuple[int, str]]:
+    """A free origin port and the caching proxy already pointed at it (the origin starts with
+    the run, as a user's cache is configured before `range-conformance cache` starts)."""
+    port = _free_port()
+    with caching_proxy(f"http://127.0.0.1:{port}", behaviour) as url:
+        yield port, url
+
+
+def _run(behaviour: Behaviour, tmp_path: Path, *extra: str) -> tuple[int, dict[str, dict]]:
+    out = io.StringIO()
+    report = tmp_path / "cache.json"
+    with _cache(behaviour) as (port, url):
+        code = main(["cache", "--origin-port", str(port), "--cache", url, "--json", str(report),
+                     "-q", *extra], out)  # fmt: skip
+    results = {r["id"]: r for r in json.loads(report.read_text("utf-8"))["results"]}
+    return code, results
+
+
+def _failing(results: dict[str, dict]) -> set[str]:
+    return {case for case, r in results.items() if r["outcome"] in ("fail", "error")}
+
+
+def test_a_correct_cache_passes_every_cache_case_and_the_upstream_is_named(tmp_path: Path) -> None:
+    code, results = _run(Behaviour(), tmp_path, "--no-catalogue")
+    assert code == 0
+    assert len(results) == 24
+    assert _failing(results) == set()
+    # what reached the origin, named per case: a hit sends nothing, a miss the same range
+    assert "nothing reached the origin" in results["CCO-02"]["summary"]
+    assert "upstream: the same range" in results["CCO-01"]["summary"]
+    assert results["CCO-01"]["measures"]["upstream_requests"] == 1
+    assert results["CCO-02"]["measures"]["upstream_requests"] == 0
+
+
+@pytest.mark.parametrize("name", sorted(CAUGHT_BY))
+def test_each_mutant_cache_fails_the_cases_made_for_its_bug(name: str, tmp_path: Path) -> None:
+    code, results = _run(MUTANTS[name], tmp_path, "--no-catalogue")
+    assert code == 1
+    assert _failing(results) >= CAUGHT_BY[name]
+    for case in CAUGHT_BY[name]:
+        assert results[case]["outcome"] == "fail", (case, results[case]["summary"])
+
+
+def test_the_mutant_list_is_the_one_the_cases_are_held_against() -> None:
+    assert set(MUTANTS) == set(CAUGHT_BY)
+
+
+@pytest.mark.parametrize("name", sorted(LEGAL_VARIANTS))
+def test_legal_caching_strategies_pass(name: str, tmp_path: Path) -> None:
+    code, results = _run(LEGAL_VARIANTS[name], tmp_path, "--no-catalogue")
+    assert _failing(results) == set(), {c: results[c]["summary"] for c in _failing(results)}
+    assert code == 0
+
+
+def test_fetching_whole_for_one_octet_is_legal_but_reported_as_costly(tmp_path: Path) -> None:
+    _, results = _run(LEGAL_VARIANTS["fetches_whole"], tmp_path, "--no-catalogue", "--id",
+                      "CCO-24")  # fmt: skip
+    record = results["CCO-24"]
+    assert record["outcome"] == "info"
+    assert "a full GET: 67108864 octets for 1 to the client" in record["summary"]
+    assert record["measures"]["upstream_per_client_octet"] == 67108864
+
+
+def test_catalogue_failures_found_only_through_the_cache_are_blamed_on_it(tmp_path: Path) -> None:
+    code, results = _run(MUTANTS["store_unknown_unit"], tmp_path, "--id", "SYN-3*", "--id",
+                         "PRE-1*")  # fmt: skip
+    assert code == 1
+    blamed = {case for case, r in results.items() if "this fail is the cache's" in r["summary"]}
+    assert blamed == {"SYN-31", "SYN-32", "SYN-33"}
+    # If-Match ignored by a cache that answers from storage is one of the RFC's cache rules
+    assert results["PRE-11"]["outcome"] in ("pass", "info")
+
+
+def test_a_cache_that_does_not_reach_the_origin_is_said_once_with_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = _free_port()
+    elsewhere = _free_port()  # the proxy forwards to a port where nothing listens
+    with caching_proxy(f"http://127.0.0.1:{elsewhere}") as url:
+        code = main(["cache", "--origin-port", str(port), "--cache", url], io.StringIO())
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("range-conformance:") == 1
+    assert "never saw the request" in err
+    assert f"127.0.0.1:{port}" in err
+    assert "No case was run" in err
+
+
+def test_cache_mode_needs_both_the_cache_and_the_origin_port(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["cache", "--cache", "http://127.0.0.1:9"], io.StringIO())
+    assert stopped.value.code == 2
+    assert "--origin-port" in capsys.readouterr().err
