@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,6 +40,8 @@ from conformance.transport.client import Client
 # Left out of the catalogue in cache mode: 5 GB that a cache fetching whole objects would move
 # per case (the cache cases measure that cost on 64 MiB instead).
 NOT_THROUGH_CACHE = ("large",)
+WARM_CAP = 16 * 1024 * 1024  # a warming GET reads its (small) fixture whole
+WARM_SETTLE = 0.5  # seconds for the cache to commit what it stored, once for all of them
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,10 +61,15 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     args = parser.parse_args(list(argv))
     if args.quiet and args.verbose:
         parser.error("-q and -v do not go together")
-    if not args.cache or args.origin_port is None:
-        parser.error("give --cache URL (the cache under test) and --origin-port P (its upstream)")
+    if not args.cache or (args.origin_port is None) == (args.origin is None):
+        parser.error(
+            "give --cache URL (the cache under test) and either --origin-port P (the origin "
+            "this command starts) or --origin URL (one `range-conformance origin` runs)"
+        )
     try:
         check_url(args.cache)
+        if args.origin is not None:
+            check_url(args.origin)
         settings = resolve(vars(args), None)
         paths = args.cases or [bundled_cases_dir()]
         chosen = _select(load_cases(paths, CACHE_CASE_SUFFIX), args, settings)
@@ -85,7 +94,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     console = Console(out, verbosity=verbosity)
     host = args.origin_host or "127.0.0.1"
     try:
-        with _origin(host, args.origin_port) as (origin_url, files), Client(
+        with _origin(host, args.origin_port, args.origin) as (origin_url, files), Client(
             settings.client
         ) as client:  # fmt: skip
             run = CacheRun(args.cache.rstrip("/"), origin_url, client, OriginControl(
@@ -105,8 +114,11 @@ def _select(cases: list[Case], args: argparse.Namespace, settings: Settings) -> 
 
 
 @contextlib.contextmanager
-def _origin(host: str, port: int) -> Iterator[tuple[str, dict[str, Path]]]:
-    """The tool's own origin on host:port, and the fixture files it serves by role."""
+def _origin(
+    host: str, port: int | None, running: str | None = None
+) -> Iterator[tuple[str, dict[str, Path]]]:
+    """The tool's own origin on host:port (or the one already `running` at that URL), and the
+    fixture files it serves by role (built here too: they are the same octets everywhere)."""
     from reference_server.fixtures import build_fixtures, default_fixtures_dir
     from reference_server.origin import serve_origin  # the cache command's one server
 
@@ -116,6 +128,10 @@ def _origin(host: str, port: int) -> Iterator[tuple[str, dict[str, Path]]]:
         for role, path in _fixture_paths().items()
         if path.startswith("/files/") and (directory / path.removeprefix("/files/")).is_file()
     }
+    if running is not None:
+        yield running.rstrip("/"), files
+        return
+    assert port is not None
     with contextlib.ExitStack() as stack:
         try:
             _, base_url = stack.enter_context(
@@ -175,7 +191,9 @@ def _run(
                          intermediary=True)  # fmt: skip
         alone = list(run_cases(catalogue, direct, profile=settings.profile,
                                workers=settings.workers))  # fmt: skip
-        cached = run_cases(catalogue, through, profile=settings.profile, workers=settings.workers)
+        warm(run, [url for role, url in cached_urls.items() if role not in ("cache", "missing")])
+        # One case at a time: through a cache, what one case stores is what the next one gets.
+        cached = run_cases(catalogue, through, profile=settings.profile, workers=1)
         results += _shown(compared_with_origin(list(cached), alone), console)
         direct.close()
         through.close()
@@ -198,6 +216,14 @@ def _run(
     return EXIT_OK if is_conformant(counts(deciding), settings.fail_on) else EXIT_NONCONFORMANT
 
 
+def warm(run: CacheRun, urls: list[str]) -> None:
+    """A plain GET of each resource through the cache first, so the catalogue meets the cache
+    holding them (as a cache in service does) whatever order the cases run in."""
+    for url in urls:
+        run.client.send("GET", url, [("Accept-Encoding", "identity")], cap=WARM_CAP)
+    time.sleep(WARM_SETTLE)
+
+
 def _shown(results: Iterator[Result] | list[Result], console: Console) -> Iterator[Result]:
     for result in results:
         console.finished(result)
@@ -208,3 +234,34 @@ def _fixture_paths() -> dict[str, str]:
     from reference_server.fixtures import FIXTURE_ROLES
 
     return dict(FIXTURE_ROLES)
+
+
+def serve_main(argv: Sequence[str], out: TextIO) -> int:
+    """`range-conformance origin --origin-port P`: the tool's origin alone, until interrupted,
+    for a cache or CDN that must reach it before `range-conformance cache --origin URL` runs
+    (Squid, for one, gives up on an upstream that refused it while it started)."""
+    parser = argparse.ArgumentParser(
+        prog="range-conformance origin",
+        description="Serve the tool's own origin (the fixtures, and the cache cases' "
+        "representations driven over POST /_rc/control) until Ctrl-C.",
+    )
+    add_cli_options(parser, front="origin")
+    args = parser.parse_args(list(argv))
+    if args.origin_port is None:
+        parser.error("give --origin-port P")
+    try:
+        with _origin(args.origin_host or "127.0.0.1", args.origin_port) as (url, _):
+            then = f"range-conformance cache --origin {url} --cache URL"
+            print(f"range-conformance origin on {url} (Ctrl-C stops it); then: {then}",
+                  file=out, flush=True)  # fmt: skip
+            signal.signal(signal.SIGTERM, _stop)  # `kill PID` cleans up as Ctrl-C does
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    except TargetError as error:
+        print(f"range-conformance: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _stop(number: int, frame: object) -> None:
+    raise KeyboardInterrupt

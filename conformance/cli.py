@@ -84,6 +84,10 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
         from conformance.cache_cli import main as cache_main
 
         return cache_main(arguments[1:], stream)
+    if arguments[:1] == ["origin"]:
+        from conformance.cache_cli import serve_main
+
+        return serve_main(arguments[1:], stream)
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.quiet and args.verbose:

@@ -240,6 +240,7 @@ class OriginPlan:
     chunked: bool = False
     steps: tuple[OriginStep, ...] = ()
     amplification_info: float | None = None  # INFO above this many origin octets per client one
+    must_reach_origin: bool = False  # parts it may not combine: the answer needs the origin
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,9 +117,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("cache", "base URL of the cache under test, set to forward to the tool's origin",
            metavar="URL", fronts=("cache",)),
     Option("origin_port", "port the tool's own origin listens on (the cache's upstream)",
-           kind="int", metavar="P", fronts=("cache",)),
+           kind="int", metavar="P", fronts=("cache", "origin")),
     Option("origin_host", "address the origin listens on (default 127.0.0.1)", metavar="HOST",
-           fronts=("cache",)),
+           fronts=("cache", "origin")),
+    Option("origin", "URL of the tool's origin already running (`range-conformance origin`), "
+           "instead of starting one", metavar="URL", fronts=("cache",)),
     Option("no_catalogue", "run only the cache cases, not the whole catalogue through the cache",
            kind="flag", fronts=("cache",)),
 )  # fmt: skip

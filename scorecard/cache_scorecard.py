@@ -47,7 +47,9 @@ TOKEN_RE = re.compile(
 # The origin's ETags hash the run token (`"v1-100000-ca929366"`) → `"v1-100000-HASH"`.
 ETAG_RE = re.compile(r"\b(v\d+-\d+-)[0-9a-f]{8}\b")
 # The Age a cache adds counts seconds of wall clock → `<age>`.
-CLOCK_HEADERS = {"age"}
+# Values that change every run whatever the cache did: Age (a clock), and Varnish's
+# transaction ids (X-Varnish); their presence still tells a hit from a miss.
+RUN_HEADERS = {"age": "<age>", "x-varnish": "<id>"}
 REPORT = "report.json.gz"
 UPSTREAM_NOTE = (
     "What each cache sent the origin for a case (the `upstream` finding: full GET, Range "
@@ -84,8 +86,8 @@ def _replace(value: Any, tokens: list[str]) -> Any:
 
 def normalise_tokens(report: dict[str, Any]) -> dict[str, Any]:
     """A copy of `report` with every run token (an `/o/…-HEX/` path, a `range-conformance=…-HEX`
-    query) replaced by `TOKEN` wherever it occurs, the origin's ETag hashes by `HASH` and `Age`
-    values by `<age>`: they change every run, the outcomes do not depend on them."""
+    query) replaced by `TOKEN` wherever it occurs, the origin's ETag hashes by `HASH`, and the
+    values of RUN_HEADERS: they change every run, the outcomes do not depend on them."""
     found: set[str] = set()
     _collect(report, found)
     tokens = sorted(found, key=len, reverse=True)
@@ -94,8 +96,7 @@ def normalise_tokens(report: dict[str, Any]) -> dict[str, Any]:
         headers = (record.get("response") or {}).get("headers")
         if isinstance(headers, list):
             for pair in headers:
-                if str(pair[0]).lower() in CLOCK_HEADERS:
-                    pair[1] = "<age>"
+                pair[1] = RUN_HEADERS.get(str(pair[0]).lower(), pair[1])
     return out
 
 

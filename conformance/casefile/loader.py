@@ -293,6 +293,7 @@ def _build_origin(raw: dict[str, Any]) -> OriginPlan:
         chunked=raw.get("chunked", False),
         steps=tuple(steps),
         amplification_info=raw.get("amplification_info"),
+        must_reach_origin=raw.get("must_reach_origin", False),
     )
 
 

@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 
 from conformance.engine.oracle import BytesOracle
 from conformance.engine.origin_control import OriginControl
-from conformance.engine.plan import NotApplicable, plan_request
-from conformance.engine.runner import EXCERPT, judged, measures, send, setup_result
+from conformance.engine.plan import NotApplicable, PlannedRequest, plan_request
+from conformance.engine.runner import EXCERPT, judged, measures, setup_result
 from conformance.engine.target import Resource
 from conformance.errors import TargetError
 from conformance.grading.grade import grade
 from conformance.grading.truth import Truth
-from conformance.grading.upstream import upstream_finding
-from conformance.model import Case, Grade, OriginPlan, OriginStep, Result, Verdict
+from conformance.grading.upstream import combined_parts, upstream_finding
+from conformance.model import (
+    Case,
+    Exchange,
+    Grade,
+    OriginPlan,
+    OriginStep,
+    Result,
+    Upstream,
+    Verdict,
+)
 from conformance.transport.client import Client
 from reference_server import patterns
 
@@ -29,6 +38,11 @@ from reference_server import patterns
 # writes its entry as the last octets go out): without it the next step could race the store.
 SETTLE = 0.1
 GZIP_CAP = 16 * 1024 * 1024  # the gzip variant is read whole from the origin to judge by
+# What reached the origin is read once it has been quiet this long: a cache may fetch on in the
+# background after its answer (Traffic Server's background_fetch), and that cost is the case's.
+UPSTREAM_QUIET = 0.3
+UPSTREAM_WAIT = 5.0  # at most, for a cache that keeps fetching
+SLACK = 64 * 1024  # beyond the representation's size: a multipart answer's own octets
 
 
 @dataclass
@@ -101,10 +115,10 @@ def _judge(case: Case, plan: OriginPlan, run: CacheRun, profile: str) -> Result:
             )
         elif step.request is not None:
             _step_request(step, run, current, earlier)
-    seen = len(run.control.log(path))
+    before = run.control.log(path)
     planned = plan_request(case.request, current, earlier)
-    exchange = send(run.client, planned)
-    upstream = run.control.log(path)[seen:]
+    exchange = _send_whole(run, planned, plan.size)
+    upstream = _quiet_log(run, path)[len(before) :]
     forms: dict[str, Resource] = {"identity": current}
     if earlier is not None:
         forms["previous"] = earlier
@@ -122,9 +136,13 @@ def _judge(case: Case, plan: OriginPlan, run: CacheRun, profile: str) -> Result:
     finding, figures = upstream_finding(
         upstream, planned.range_value, exchange.body_octets, plan.size, plan.amplification_info
     )
-    worst = verdict.grade if verdict.grade.rank >= finding.grade.rank else finding.grade
+    added = [finding]
+    if plan.must_reach_origin:
+        combined = combined_parts(before, upstream, exchange.status, plan.size)
+        added += [combined] if combined is not None else []
+    worst = max((verdict.grade, *(f.grade for f in added)), key=lambda g: g.rank)
     verdict = Verdict(
-        worst, verdict.branch, (*verdict.findings, finding),
+        worst, verdict.branch, (*verdict.findings, *added),
         f"{verdict.summary}; upstream: {_short(finding.message)}",
     )  # fmt: skip
     taken = measures([exchange], current) + figures
@@ -142,8 +160,30 @@ def _step_request(
     (a cut or reset the case caused at the origin is expected here, so errors are kept
     quiet)."""
     assert step.request is not None
-    send(run.client, plan_request(step.request, current, earlier))
+    _send_whole(run, plan_request(step.request, current, earlier), current.length or 0)
     time.sleep(SETTLE)
+
+
+def _send_whole(run: CacheRun, planned: PlannedRequest, size: int) -> Exchange:
+    """The answer read whole (the origin's objects are small enough), so what the cache fetched
+    upstream does not depend on when the client stopped reading."""
+    return run.client.send(
+        planned.method, planned.url, list(planned.headers), body=planned.body, cap=size + SLACK
+    )
+
+
+def _quiet_log(run: CacheRun, path: str) -> list[Upstream]:
+    """The origin's log for `path` once no request has arrived for UPSTREAM_QUIET seconds."""
+    records = run.control.log(path)
+    waited = 0.0
+    while waited < UPSTREAM_WAIT:
+        time.sleep(UPSTREAM_QUIET)
+        waited += UPSTREAM_QUIET
+        again = run.control.log(path)
+        if again == records:
+            break
+        records = again
+    return records
 
 
 def _learn(run: CacheRun, path: str, version: int, size: int) -> Resource:

@@ -8,6 +8,7 @@ an excerpt of EXCERPT octets.
 
 from __future__ import annotations
 
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Generator, Sequence
@@ -30,6 +31,9 @@ from conformance.transport.client import Client
 WHOLE_BODY = 256 * 1024  # a body declared (or turning out) this long or shorter is read whole
 WINDOW = PREFIX  # of a longer one, the octets compared: the oracle knows them from the 200
 EXCERPT = 1024  # body octets a result keeps once graded
+# Through a cache (`Target.intermediary`), the time it may take to commit what the primers
+# stored (some fetch the whole object in the background), before the graded request.
+PRIMED_SETTLE = 0.3
 NOT_RUN = "not run: "  # how a case not sent because its target stopped answering begins
 
 
@@ -120,6 +124,8 @@ def _judge(case: Case, target: Target, profile: str) -> Result:
             return setup_result(
                 case, Grade.ERROR, f"priming request failed: {primed.error}", profile
             )
+    if primers and target.intermediary:
+        time.sleep(PRIMED_SETTLE)
     exchanges = send_all(target.client, planned, case.request.parallel)
     capable = target.range_capable if _uses_capability(case) else None
     forms: dict[str, Resource] = {"identity": resource, **variants}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from conformance.model import Finding, Grade, Upstream
+from conformance.model import Finding, Grade, Level, Upstream
 
 _SINGLE = re.compile(r"bytes=(\d*)-(\d*)$")
 
@@ -70,3 +70,25 @@ def upstream_finding(
         ("upstream_per_client_octet", round(ratio, 3)),
     )
     return finding, figures
+
+
+def combined_parts(
+    before: Sequence[Upstream], during: Sequence[Upstream], status: int | None, length: int
+) -> Finding | None:
+    """A FAIL when the answer came from stored parts alone although the origin never sent the
+    representation whole: the parts carry only a weak validator, and combining them needs a
+    strong one (RFC 9111 §3.4). None when the origin took part, or had sent it whole before."""
+    if during or status not in (200, 206):
+        return None
+    for record in before:
+        whole = record.range is None or _span(record.range, length) == (0, length - 1)
+        if whole and record.method == "GET" and record.status in (200, 206) and record.complete:
+            return None
+    return Finding(
+        "upstream", Grade.FAIL,
+        "answered from stored parts alone, which carry only a weak ETag: combining parts "
+        "needs a strong validator (RFC 9111 §3.4)",
+        level=Level.MUST, rfc="RFC 9111 §3.4",
+        expected="a request to the origin (the parts may not be combined)",
+        actual="nothing reached the origin",
+    )  # fmt: skip

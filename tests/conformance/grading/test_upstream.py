@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.grading.upstream import upstream_finding, what_was_sent
-from conformance.model import Grade, Upstream
+from conformance.grading.upstream import combined_parts, upstream_finding, what_was_sent
+from conformance.model import Grade, Level, Upstream
 
 
 def _record(range_value: str | None, octets: int, **headers: str) -> Upstream:
@@ -47,3 +47,24 @@ def test_fetching_far_more_than_asked_is_info_only_past_the_cases_threshold() ->
     assert unlimited.grade is Grade.PASS
     exactly, _ = upstream_finding([_record(None, 1024)], "bytes=0-0", 1, 1024, 1024)
     assert exactly.grade is Grade.PASS
+
+
+def test_an_answer_from_parts_alone_fails_unless_the_origin_sent_it_whole_before() -> None:
+    halves = [_record("bytes=0-499", 500), _record("bytes=500-", 500)]
+    combined = combined_parts(halves, [], 200, 1000)
+    assert combined is not None
+    assert (combined.grade, combined.level, combined.rfc) == (
+        Grade.FAIL, Level.MUST, "RFC 9111 §3.4",
+    )  # fmt: skip
+    # the origin took part in the answer, or had sent the whole (as a 200 or a 206 of it all)
+    assert combined_parts(halves, [_record(None, 1000)], 200, 1000) is None
+    assert combined_parts([*halves, _record(None, 1000)], [], 200, 1000) is None
+    assert combined_parts([_record("bytes=0-1048575", 1000)], [], 200, 1000) is None
+    # a HEAD, a cut answer or an error sent nothing whole
+    head = Upstream("HEAD", None, {}, 200, 0, True)
+    cut = Upstream("GET", None, {}, 200, 300, False)
+    error = Upstream("GET", None, {}, 500, 20, True)
+    assert combined_parts([head, cut, error], [], 200, 1000) is not None
+    # no answer of content: nothing was combined
+    assert combined_parts(halves, [], 304, 1000) is None
+    assert combined_parts(halves, [], None, 1000) is None
