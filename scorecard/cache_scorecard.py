@@ -289,10 +289,11 @@ def render_matrix(entries: list[Entry]) -> str:
         "# Real HTTP caches against range-conformance",
         "",
         "Each cache runs in front of the tool's own origin on 127.0.0.1 and is graded by "
-        "`python -m scorecard.cache_scorecard` (`range-conformance cache`): the 24 cache cases "
+        "`python -m scorecard.cache_scorecard` (`range-conformance cache`): the cache cases "
         "(CCO-\\*) and the whole catalogue through the cache, compared with the origin alone. "
         "Per-cache JSON reports: `reports/caches/NAME/report.json.gz` (normalised: ports, dates, "
-        "durations, run tokens); the configuration graded: `NAME/config.txt`.",
+        "durations, run tokens); the configuration graded: `NAME/config.txt`. Every FAIL is read "
+        "against the RFCs in [AUDIT.md](AUDIT.md).",
         "",
         "## Totals",
         "",

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from conformance.casefile.loader import bundled_cases_dir, load_cases
-from conformance.model import Case
+from conformance.model import CACHE_CASE_SUFFIX, Case
 
 # The case catalogue of the project's RFC 9110 research note, group by group (id prefix, count).
 GROUPS: tuple[tuple[str, str, int], ...] = (
@@ -61,7 +61,14 @@ def problems(cases: Sequence[Case], reasons: dict[str, str]) -> list[str]:
     return found
 
 
-def render_table(cases: Sequence[Case], reasons: dict[str, str], root: Path) -> str:
+def render_table(
+    cases: Sequence[Case],
+    reasons: dict[str, str],
+    root: Path,
+    cache_cases: Sequence[Case] = (),
+) -> str:
+    """The table; `cache_cases` (cache mode's, judged with the tool's own origin) get a section
+    of their own after it."""
     by_id = {case.id: case for case in cases}
     lines = [
         "# Coverage of the case catalogue",
@@ -105,6 +112,22 @@ def render_table(cases: Sequence[Case], reasons: dict[str, str], root: Path) -> 
             lines.append(
                 f"| {case.id} | {case.level.value} | {case.rfc} | {case.title} | {where} |"
             )
+    if cache_cases:
+        lines += [
+            "",
+            "## Cache mode (`range-conformance cache`)",
+            "",
+            "Judged with the tool's own origin behind the cache under test (README: Checking a "
+            "cache or CDN).",
+            "",
+            "| id | level | § | case | where |",
+            "|---|---|---|---|---|",
+        ]
+        for case in cache_cases:
+            where = f"`{_relative(case.source, root)}:{case.line}`"
+            lines.append(
+                f"| {case.id} | {case.level.value} | {case.rfc} | {case.title} | {where} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -125,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     found = problems(cases, reasons)
     for problem in found:
         print(problem, file=sys.stderr)
-    table = render_table(cases, reasons, cases_dir.parent)
+    cache_cases = load_cases([cases_dir], CACHE_CASE_SUFFIX)
+    table = render_table(cases, reasons, cases_dir.parent, cache_cases)
     if args.write:
         args.write.write_text(table, "utf-8")
     else:

@@ -88,7 +88,7 @@ def grade(
         and (e.via is None or intermediary)
     ]  # fmt: skip
     if not candidates:
-        findings = [*common, _unexpected_status(case, exchange)]
+        findings = [*common, _unexpected_status(case, exchange, intermediary)]
         return _verdict(findings, None, f"got {exchange.status}")
     scored = [
         _apply_profile(
@@ -213,11 +213,13 @@ def duplicate_fields(exchange: Exchange, names: tuple[str, ...]) -> list[Finding
     return findings
 
 
-def _unexpected_status(case: Case, exchange: Exchange) -> Finding:
+def _unexpected_status(case: Case, exchange: Exchange, intermediary: bool = False) -> Finding:
+    """No branch took this status: the ones that would have passed (or been tolerated) are
+    named, those for intermediaries only when the answer came through one."""
     allowed = ", ".join(
         f"{'/'.join(map(str, e.statuses))} ({e.branch})"
         for e in case.expectations
-        if e.grade is not Grade.FAIL
+        if e.grade is not Grade.FAIL and (e.via is None or intermediary)
     )
     status = exchange.status
     message = f"got {status}, which no branch of this case allows"

@@ -11,15 +11,16 @@ from conformance.model import Finding, Grade, Level, Upstream
 _SINGLE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
-def _span(value: str | None, length: int) -> tuple[int, int] | None:
-    """A single `bytes=` range as (first, last) on a representation of `length`; else None."""
+def single_range(value: str | None, length: int) -> tuple[int, int] | None:
+    """A single `bytes=` range as (first, last) on a representation of `length`, its last
+    position clamped to the end; None for anything else (several ranges, another unit)."""
     match = _SINGLE.match((value or "").replace(" ", ""))
     if match is None or not (match.group(1) or match.group(2)):
         return None
+    end = length - 1
     if not match.group(1):
-        return max(0, length - int(match.group(2))), length - 1
-    last = int(match.group(2)) if match.group(2) else length - 1
-    return int(match.group(1)), min(last, length - 1)
+        return max(0, length - int(match.group(2))), end
+    return int(match.group(1)), min(int(match.group(2)), end) if match.group(2) else end
 
 
 def what_was_sent(record: Upstream, client_range: str | None, length: int) -> str:
@@ -30,7 +31,7 @@ def what_was_sent(record: Upstream, client_range: str | None, length: int) -> st
     elif record.range == client_range:
         kind = "the same range"
     else:
-        asked, sent = _span(client_range, length), _span(record.range, length)
+        asked, sent = single_range(client_range, length), single_range(record.range, length)
         widened = asked and sent and sent[0] <= asked[0] and asked[1] <= sent[1]
         kind = f"{'a widened' if widened else 'another'} range ({record.range})"
     if any(name in record.headers for name in ("if-none-match", "if-modified-since")):
@@ -81,7 +82,7 @@ def combined_parts(
     if during or status not in (200, 206):
         return None
     for record in before:
-        whole = record.range is None or _span(record.range, length) == (0, length - 1)
+        whole = record.range is None or single_range(record.range, length) == (0, length - 1)
         if whole and record.method == "GET" and record.status in (200, 206) and record.complete:
             return None
     return Finding(

@@ -160,3 +160,51 @@ def test_bundled_cases_ship_inside_the_wheel(tmp_path: Path) -> None:
     directory, count = json.loads(found.stdout)
     assert directory == str(site / "conformance" / "bundled_cases")
     assert count == len(load_cases([ROOT / "cases"]))
+
+
+CACHE_CASE = GOOD.replace(
+    "    request:\n",
+    "    origin:\n"
+    "      etag: weak\n"
+    "      must_reach_origin: true\n"
+    "      steps:\n"
+    "        - request: {range: [{first: 0, last: 9}]}\n"
+    "        - replace: true\n"
+    "        - fault: {kind: cut, after: 30}\n"
+    "    request:\n",
+)
+
+
+def test_a_cache_case_builds_its_origin_plan_and_steps() -> None:
+    (case,) = load_cases_text(CACHE_CASE, Path("x.cache.yaml"))
+    assert case.origin is not None
+    assert (case.origin.size, case.origin.etag, case.origin.must_reach_origin) == (
+        100_000, "weak", True,
+    )  # fmt: skip
+    request, replace, fault = case.origin.steps
+    assert request.request is not None
+    assert request.request.ranges[0].render(1000) == "0-9"
+    assert replace.replace
+    assert (fault.fault, fault.after, fault.count) == ("cut", 30, 1)
+
+
+def test_origin_belongs_in_cache_files_only_and_cache_files_need_it() -> None:
+    assert problems(CACHE_CASE) == [
+        "x.range.yaml:9: $.cases[0].origin: 'origin' belongs only in a *.cache.yaml file "
+        "(cache mode)"
+    ]
+    with pytest.raises(CaseFileError) as caught:
+        load_cases_text(GOOD, Path("x.cache.yaml"))
+    assert caught.value.problems == [
+        "x.cache.yaml:4: $.cases[0].origin: a case in a *.cache.yaml file needs an 'origin' block"
+    ]
+
+
+def test_a_bad_origin_step_is_named_with_its_field() -> None:
+    bad = CACHE_CASE.replace("kind: cut", "kind: explode")
+    with pytest.raises(CaseFileError) as caught:
+        load_cases_text(bad, Path("x.cache.yaml"))
+    (problem,) = caught.value.problems
+    assert problem.startswith("x.cache.yaml:")
+    assert "$.cases[0].origin.steps[2].fault.kind" in problem
+    assert "'explode' is not one of ['cut', 'status', 'reset']" in problem

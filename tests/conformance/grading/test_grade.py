@@ -626,3 +626,25 @@ def test_only_a_5xx_is_called_never_acceptable(status: int, server_error: bool) 
         Finding("status", Grade.FAIL, message, Level.MUST, "14.1.2",
                 expected="206 (partial), 200 (ignored)", actual=str(status)),
     )  # fmt: skip
+
+
+DATE = "Sun, 06 Dec 2026 12:00:00 GMT"
+BY_PROXY = """\
+      - branch: rejected-by-proxy
+        via: intermediary
+        status: 416
+        grade: warn
+        rfc: "14.2"
+"""
+
+
+def test_a_branch_for_intermediaries_counts_only_through_a_cache() -> None:
+    case = make_case("x-unit=0-9", IGNORED, BY_PROXY)
+    fields = {"Content-Range": "bytes */1024", "Content-Length": "0", "Date": DATE}
+    answer = exchange(416, fields, b"", range_value="x-unit=0-9")
+    origin = run(case, answer)
+    assert (origin.grade, origin.branch) == (Grade.FAIL, None)  # no branch takes a 416 here
+    [status] = [f for f in origin.findings if f.check == "status"]
+    assert status.expected == "200 (ignored)"  # the proxy's branch is not the origin's
+    proxy = run(case, answer, intermediary=True)
+    assert (proxy.grade, proxy.branch) == (Grade.WARN, "rejected-by-proxy")

@@ -45,3 +45,10 @@ def test_asks_with_one_start_or_overlapping_become_one_span_that_holds_them_all(
     assert fetched.read(10, 999) is not None
     assert fetched.read(1201, 1300) is not None
     assert fetched.missing == []
+
+
+def test_an_ask_inside_another_keeps_the_outer_one_and_a_gap_keeps_two_spans() -> None:
+    truth = Truth()
+    for first, last in [(0, 100), (50, 60), (102, 110)]:
+        truth.read(first, last)
+    assert truth.asked_spans() == [(0, 100), (102, 110)]  # octet 101 was asked by nobody

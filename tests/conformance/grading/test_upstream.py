@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from conformance.grading.upstream import combined_parts, upstream_finding, what_was_sent
+from conformance.grading.upstream import (
+    combined_parts,
+    single_range,
+    upstream_finding,
+    what_was_sent,
+)
 from conformance.model import Grade, Level, Upstream
 
 
@@ -68,3 +73,32 @@ def test_an_answer_from_parts_alone_fails_unless_the_origin_sent_it_whole_before
     # no answer of content: nothing was combined
     assert combined_parts(halves, [], 304, 1000) is None
     assert combined_parts(halves, [], None, 1000) is None
+
+
+def test_a_single_bytes_range_is_read_as_positions_and_anything_else_is_not() -> None:
+    assert single_range("bytes=10-19", 100) == (10, 19)
+    assert single_range("bytes= 10-19", 100) == (10, 19)
+    assert single_range("bytes=90-", 100) == (90, 99)
+    assert single_range("bytes=90-500", 100) == (90, 99)
+    assert single_range("bytes=-30", 100) == (70, 99)
+    assert single_range("bytes=-300", 100) == (0, 99)
+    for other in ("bytes=-", "bytes=0-9,20-29", "items=0-9", "", None):
+        assert single_range(other, 100) is None
+
+
+def test_a_range_is_widened_only_when_it_holds_the_clients_at_both_ends() -> None:
+    asked = "bytes=100-199"
+    assert what_was_sent(_record("bytes=100-1048575", 900), asked, 1000).startswith("a widened")
+    assert what_was_sent(_record("bytes=0-199", 200), asked, 1000).startswith("a widened")
+    assert what_was_sent(_record("bytes=0-150", 151), asked, 1000).startswith("another")
+    assert what_was_sent(_record("bytes=101-199", 99), asked, 1000).startswith("another")
+
+
+def test_the_cost_figure_keeps_three_decimals() -> None:
+    _, figures = upstream_finding([_record(None, 1000)], "bytes=0-2", 3, 1000, None)
+    assert dict(figures)["upstream_per_client_octet"] == 333.333
+
+
+def test_a_range_answered_from_combined_parts_fails_too() -> None:
+    halves = [_record("bytes=0-499", 500), _record("bytes=500-", 500)]
+    assert combined_parts(halves, [], 206, 1000) is not None
