@@ -21,7 +21,14 @@ from typing import TextIO
 from conformance import __version__
 from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.casefile.selection import SelectionError, select
-from conformance.cli import EXIT_NONCONFORMANT, EXIT_OK, EXIT_USAGE, SHOWN_IN_DETAIL, verdict_line
+from conformance.cli import (
+    EXIT_NONCONFORMANT,
+    EXIT_OK,
+    EXIT_USAGE,
+    SHOWN_IN_DETAIL,
+    said,
+    verdict_line,
+)
 from conformance.console import DEFAULT, QUIET, VERBOSE, Console
 from conformance.engine.cache_mode import CacheRun, run_cache_cases
 from conformance.engine.origin_control import OriginControl
@@ -75,13 +82,8 @@ def main(argv: Sequence[str], out: TextIO) -> int:
         chosen = _select(load_cases(paths, CACHE_CASE_SUFFIX), args, settings)
         catalogue = [] if args.no_catalogue else _select(load_cases(paths), args, settings)
         catalogue = [case for case in catalogue if case.resource not in NOT_THROUGH_CACHE]
-    except CaseFileError as error:
-        print("\n".join(error.problems), file=sys.stderr)
-        print(f"range-conformance: {len(error.problems)} problem(s) in case files", file=sys.stderr)
-        return EXIT_USAGE
-    except (SelectionError, TargetError) as error:
-        print(f"range-conformance: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (CaseFileError, SelectionError, TargetError) as error:
+        return said(error)
     if not chosen and not catalogue:
         print("range-conformance: no case matches the selection (see --list)", file=sys.stderr)
         return EXIT_USAGE
@@ -102,8 +104,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
             reaches(run)
             return _run(chosen, catalogue, run, files, settings, console)
     except TargetError as error:
-        print(f"range-conformance: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return said(error)
 
 
 def _select(cases: list[Case], args: argparse.Namespace, settings: Settings) -> list[Case]:
@@ -258,8 +259,7 @@ def serve_main(argv: Sequence[str], out: TextIO) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
     except TargetError as error:
-        print(f"range-conformance: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return said(error)
     return EXIT_OK
 
 

@@ -104,13 +104,8 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
             cases, keyword=args.keyword, levels=settings.levels, ids=settings.ids,
             tags=settings.tags, sections=settings.sections, profile=settings.profile,
         )  # fmt: skip
-    except CaseFileError as error:
-        print("\n".join(error.problems), file=sys.stderr)
-        print(f"range-conformance: {len(error.problems)} problem(s) in case files", file=sys.stderr)
-        return EXIT_USAGE
-    except (SelectionError, TargetError) as error:
-        print(f"range-conformance: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except (CaseFileError, SelectionError, TargetError) as error:
+        return said(error)
     if not cases:
         print("range-conformance: no case matches the selection (see --list)", file=sys.stderr)
         return EXIT_USAGE
@@ -132,6 +127,16 @@ def _main(argv: Sequence[str] | None, out: TextIO | None) -> int:
     except TargetError as error:
         print(f"range-conformance: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def said(error: CaseFileError | SelectionError | TargetError) -> int:
+    """A problem found before any case runs, said once on stderr: EXIT_USAGE."""
+    if isinstance(error, CaseFileError):
+        print("\n".join(error.problems), file=sys.stderr)
+        print(f"range-conformance: {len(error.problems)} problem(s) in case files", file=sys.stderr)
+    else:
+        print(f"range-conformance: {error}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _explain(cases: list[Case], wanted: str, stream: TextIO) -> int:

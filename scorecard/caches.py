@@ -113,26 +113,10 @@ def install(cache: Cache) -> None:
     """apt-get install the cache's packages when its program is missing (no daemon started)."""
     if program(cache) is not None:
         return
-    if not shutil.which("apt-get"):
-        raise CacheUnavailable(f"{', '.join(cache.packages)} not installed and no apt-get here")
-    if os.geteuid() != 0:
-        raise CacheUnavailable(f"{', '.join(cache.packages)} not installed (apt-get needs root)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    policy = Path("/usr/sbin/policy-rc.d")
-    added_policy = not policy.exists()
-    if added_policy:  # Debian's packages would start their daemon on the default port
-        policy.write_text("#!/bin/sh\n# range-conformance scorecard: no daemons\nexit 101\n")
-        policy.chmod(0o755)
     try:
-        cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *cache.packages]
-        try:
-            _run(cmd, env=env)
-        except CacheUnavailable:
-            _run(["apt-get", "update", "-q"], env=env)
-            _run(cmd, env=env)
-    finally:
-        if added_policy:
-            policy.unlink(missing_ok=True)
+        peers.apt_get_install(cache.packages)
+    except peers.PeerUnavailable as exc:
+        raise CacheUnavailable(str(exc)) from exc
     if program(cache) is None:
         raise CacheUnavailable(
             f"{', '.join(cache.packages)} installed but its program is not found"

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,22 +173,31 @@ def program(package: str) -> str:
 
 
 def install_apt(packages: tuple[str, ...]) -> None:
-    """apt-get install, with services kept from starting (a policy-rc.d, removed afterwards)."""
+    """apt-get install the packages whose program is missing."""
     missing = [p for p in packages if binary(p) is None]
     if not missing:
         return
+    apt_get_install(missing)
+    still = [p for p in missing if binary(p) is None]
+    if still:
+        raise PeerUnavailable(f"{', '.join(still)} installed but its program is not found")
+
+
+def apt_get_install(packages: Sequence[str]) -> None:
+    """apt-get install (again after an update if the lists are stale), with services kept from
+    starting: a policy-rc.d, removed afterwards. PeerUnavailable says why it could not."""
     if not shutil.which("apt-get"):
-        raise PeerUnavailable(f"{', '.join(missing)} not installed and no apt-get here")
+        raise PeerUnavailable(f"{', '.join(packages)} not installed and no apt-get here")
     if os.geteuid() != 0:
-        raise PeerUnavailable(f"{', '.join(missing)} not installed (apt-get needs root)")
+        raise PeerUnavailable(f"{', '.join(packages)} not installed (apt-get needs root)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     policy = Path("/usr/sbin/policy-rc.d")
     added_policy = not policy.exists()
-    if added_policy:
+    if added_policy:  # Debian's packages would start their daemon on the default port
         policy.write_text("#!/bin/sh\n# range-conformance scorecard: no daemons\nexit 101\n")
         policy.chmod(0o755)
     try:
-        cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+        cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
         try:
             _run(cmd, env=env)
         except PeerUnavailable:
@@ -196,9 +206,6 @@ def install_apt(packages: tuple[str, ...]) -> None:
     finally:
         if added_policy:
             policy.unlink(missing_ok=True)
-    still = [p for p in missing if binary(p) is None]
-    if still:
-        raise PeerUnavailable(f"{', '.join(still)} installed but its program is not found")
 
 
 def go_binary() -> Path:
