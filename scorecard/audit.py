@@ -102,6 +102,25 @@ def response_lines(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+def exchange_block(label: str, record: dict[str, Any], said: tuple[str, ...] = ()) -> list[str]:
+    """One target's exchange for a case: the request, the response as received, and the
+    grader's fail and error findings (and those whose check is in `said`)."""
+    return [
+        f"### {label}: {record['outcome'].upper()}",
+        "",
+        f"request: `{request_text(record)}`",
+        "",
+        "```text",
+        *response_lines(record),
+        "```",
+        "",
+        *[f"- grader: {f['grade'].upper()} {f['check']}: {f['message']}"
+          for f in record.get("findings", [])
+          if f.get("grade") in ("fail", "error") or f.get("check") in said],
+        "",
+    ]  # fmt: skip
+
+
 def render(out: Path) -> str:
     """AUDIT.md: a table per server, then every failing case once, with the requirement and
     the verdict stated once for all the servers it applies to, and each server's exchange."""
@@ -159,19 +178,7 @@ def render(out: Path) -> str:
                 body += [f"For {', '.join(label for label, _ in servers)}:", ""]
             body += [f"- RFC 9110: {requirement}", f"- **verdict: {said}** — {comment}", ""]
             for label, record in servers:
-                body += [
-                    f"### {label}: {record['outcome'].upper()}",
-                    "",
-                    f"request: `{request_text(record)}`",
-                    "",
-                    "```text",
-                    *response_lines(record),
-                    "```",
-                    "",
-                    *[f"- grader: {f['grade'].upper()} {f['check']}: {f['message']}"
-                      for f in record.get("findings", []) if f.get("grade") in ("fail", "error")],
-                    "",
-                ]  # fmt: skip
+                body += exchange_block(label, record)
     lines += ["| server | FAIL/ERROR | verdicts |", "|---|---|---|", *summary, ""]
     lines += [*notes, ""] if notes else []
     lines += [*FIXED, *body]

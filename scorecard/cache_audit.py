@@ -20,9 +20,8 @@ import yaml
 
 from conformance.report.json_report import read_json
 
-from .audit import response_lines
+from .audit import exchange_block
 from .cache_scorecard import DEFAULT_OUT, REPORT
-from .publish import request_text
 
 Reading = tuple[str, str, str]  # (requirement, verdict, comment); verdict: correct | WRONG
 TABLE = Path(__file__).with_name("cache_audit.yaml")
@@ -96,17 +95,8 @@ def render(out: Path, table: dict[tuple[str, str], Reading] | None = None) -> st
                 f"- requirement: {requirement}",
                 f"- **verdict: {verdict}** — {comment}",
                 "",
-                f"request: `{request_text(record)}`",
-                "",
-                "```text",
-                *response_lines(record),
-                "```",
-                "",
-                *[f"- grader: {f['grade'].upper()} {f['check']}: {f['message']}"
-                  for f in record.get("findings", [])
-                  if f.get("grade") in ("fail", "error") or f.get("check") in SAID],
-                "",
-            ]  # fmt: skip
+                *exchange_block(label, record, SAID)[2:],
+            ]
     return "\n".join(lines).rstrip() + "\n"
 
 

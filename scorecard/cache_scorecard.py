@@ -30,7 +30,7 @@ from conformance.report.json_report import read_json, write_json
 
 from .caches import BY_NAME, CACHES, Cache, CacheUnavailable, install, published_config, running
 from .caches import version as cache_version
-from .normalise import normalise_report
+from .normalise import normalise_report, strings_in
 from .run import free_port, published
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports" / "caches"
@@ -62,14 +62,8 @@ UPSTREAM_NOTE = (
 
 
 def _collect(value: Any, found: set[str]) -> None:
-    if isinstance(value, str):
-        found.update(m.group(1) for m in TOKEN_RE.finditer(value))
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, found)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, found)
+    for text in strings_in(value):
+        found.update(m.group(1) for m in TOKEN_RE.finditer(text))
 
 
 def _replace(value: Any, tokens: list[str]) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,21 @@ def _now_date(match: re.Match[str]) -> str:
     return text if text.split()[3] in FIXED_YEARS else "<date>"
 
 
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value (dict values and list items, depth first)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+
+
 def _boundaries(record: Any, found: set[str]) -> None:
-    if isinstance(record, str):
-        for match in BOUNDARY_RE.finditer(record):
-            found.add(match.group(2))
-    elif isinstance(record, list):
-        for item in record:
-            _boundaries(item, found)
-    elif isinstance(record, dict):
-        for item in record.values():
-            _boundaries(item, found)
+    for text in strings_in(record):
+        found.update(match.group(2) for match in BOUNDARY_RE.finditer(text))
 
 
 def normalise_record(record: dict[str, Any]) -> dict[str, Any]:
