@@ -4,6 +4,9 @@ Representations under /o/ are files written from `patterns` and answered by the 
 engine (so every answer has its complete range support); a JSON control path on the origin
 itself puts, replaces and breaks them and reads the log of what the cache asked for. Every
 other path is the reference app over the bundled fixtures.
+
+The control path's wire format is in `origin_control`, the broken answers and the counting
+body in `origin_faults`; this module keeps the state and the WSGI app.
 """
 
 from __future__ import annotations
@@ -11,12 +14,9 @@ from __future__ import annotations
 import contextlib
 import gzip as gzip_module
 import hashlib
-import json
 import os
 import re
 import shutil
-import socket
-import struct
 import tempfile
 import threading
 import time
@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,23 @@ from .dates import format_http_date
 from .engine import FileOptions, answer_file
 from .etags import EntityTag
 from .fixtures import build_fixtures, default_fixtures_dir
+from .origin_control import (
+    DEFAULT_CACHE_CONTROL,
+    DEFAULT_CONTENT_TYPE,
+    ControlError,
+    check_field,
+    json_answer,
+    read_json,
+    run_operation,
+    show,
+)
+from .origin_faults import (
+    CountingBody,
+    abort_connection,
+    fault_answer,
+    status_line,
+    text_answer,
+)
 from .thread_server import serve_in_thread
 
 if TYPE_CHECKING:
@@ -53,15 +69,12 @@ __all__ = [
 CONTROL_PATH = "/_rc/control"
 _CONTROL_PREFIX = "/_rc/"  # never logged, never delegated: the cache under test is not asked
 PREFIX = "/o/"
-DEFAULT_CACHE_CONTROL = "public, max-age=3600"
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 ETAG_KINDS = ("strong", "weak", "none")
 FAULT_KINDS = ("cut", "status", "reset")
 MAX_SIZE = 16 * 2**30  # a typo must not fill the disk
 MAX_VERSION = 1_000_000  # keeps every Last-Modified in the past (see _modified)
 LOG_LIMIT = 100_000  # requests kept; the oldest go first
 WRITE_CHUNK = 1024 * 1024
-_MAX_CONTROL_BODY = 64 * 1024
 _SETTLE_SECONDS = 1.0
 # Old and fixed, one minute later per version: a later version is always later, and every date
 # is long past, so Last-Modified is a strong validator (RFC 9110 §8.8.2.2).
@@ -70,16 +83,7 @@ _EPOCH = datetime(2021, 1, 1, tzinfo=timezone.utc)
 # sees is then the path that was put, octet for octet.
 _PATH = re.compile(r"/o(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+")
 _DOTS = re.compile(r"/\.\.?(?:/|$)")  # "." and ".." segments: a client would remove them
-_FIELD_VALUE = re.compile(r"[\x20-\x7e]*")  # visible ASCII and SP: no header injection
 _ALLOW = "GET, HEAD"
-
-
-class ControlError(Exception):
-    """A control request the origin refuses; `status` is the HTTP status it answers with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +275,15 @@ class Origin:
     ) -> Representation:
         """Create or overwrite the representation at `path` (under /o/) with `version`."""
         if not isinstance(path, str) or _PATH.fullmatch(path) is None or _DOTS.search(path):
-            raise ControlError(f"path must be /o/ and plain path segments, not {_show(path)}")
+            raise ControlError(f"path must be /o/ and plain path segments, not {show(path)}")
         if not 0 <= size <= MAX_SIZE:
             raise ControlError(f"size must be 0 to {MAX_SIZE}, not {size}")
         _check_version(version)
         if etag not in ETAG_KINDS:
-            raise ControlError(f"etag must be one of {', '.join(ETAG_KINDS)}, not {_show(etag)}")
-        _check_field("cache_control", cache_control, optional=True)
-        _check_field("content_type", content_type, optional=False)
-        _check_field("vary", vary, optional=True)
+            raise ControlError(f"etag must be one of {', '.join(ETAG_KINDS)}, not {show(etag)}")
+        check_field("cache_control", cache_control, optional=True)
+        check_field("content_type", content_type, optional=False)
+        check_field("vary", vary, optional=True)
         settings = _Settings(
             size, etag, last_modified, cache_control, content_type, vary, gzip, chunked
         )
@@ -313,11 +317,11 @@ class Origin:
         and `Cache-Control: no-store`. `reset`: close the connection before any status line.
         """
         if not isinstance(path, str) or not path.startswith("/"):
-            raise ControlError(f"path must start with '/', not {_show(path)}")
+            raise ControlError(f"path must start with '/', not {show(path)}")
         if path.startswith(_CONTROL_PREFIX):
             raise ControlError("the control path cannot be faulted")
         if kind not in FAULT_KINDS:
-            raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {_show(kind)}")
+            raise ControlError(f"kind must be one of {', '.join(FAULT_KINDS)}, not {show(kind)}")
         if count < 1:
             raise ControlError(f"count must be at least 1, not {count}")
         if kind == "cut":
@@ -385,7 +389,7 @@ class Origin:
         try:
             if fault is not None and fault.kind == "reset":
                 self._finish(record, complete=False)
-                _abort_connection(environ)
+                abort_connection(environ)
 
             def recorded(
                 status: str,
@@ -400,7 +404,7 @@ class Origin:
 
             body: Iterable[bytes]
             if fault is not None and fault.status is not None:
-                body = _fault_answer(recorded, fault.status, record.method)
+                body = fault_answer(recorded, fault.status, record.method)
             elif path.startswith(PREFIX):
                 body = self._representation(environ, recorded, path)
             else:
@@ -409,7 +413,12 @@ class Origin:
             self._finish(record, complete=False)
             raise
         cut = fault.after if fault is not None and fault.kind == "cut" else None
-        return _Body(self, record, body, cut)
+        return CountingBody(
+            body,
+            cut,
+            count=lambda octets: self._count(record, octets),
+            finish=lambda complete: self._finish(record, complete=complete),
+        )
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -504,20 +513,22 @@ class Origin:
             if entry is not None:
                 entry.stored.users += 1
         if entry is None:
-            return _text(start_response, 404, "Not Found\n", method)
+            return text_answer(start_response, 404, "Not Found\n", method)
         if method not in ("GET", "HEAD"):
             self._release(entry.stored)
-            return _text(start_response, 405, "Method Not Allowed\n", method, [("Allow", _ALLOW)])
+            return text_answer(
+                start_response, 405, "Method Not Allowed\n", method, [("Allow", _ALLOW)]
+            )
         try:
-            # No wsgi.file_wrapper: the body must pass through _Body to be counted and cut.
+            # No wsgi.file_wrapper: the body must pass through CountingBody to be counted and cut.
             engine_environ = {k: v for k, v in environ.items() if k != "wsgi.file_wrapper"}
             answer = answer_file(entry.stored.body, engine_environ, entry.options)
         finally:
             self._release(entry.stored)
         if answer is None:  # cannot happen while the version is held; never a traceback
-            return _text(start_response, 404, "Not Found\n", method)
+            return text_answer(start_response, 404, "Not Found\n", method)
         fields = _present(entry.settings, answer.status, answer.headers)
-        start_response(_status_line(answer.status), fields)
+        start_response(status_line(answer.status), fields)
         return answer.body
 
     def _release(self, stored: _Stored) -> None:
@@ -531,142 +542,15 @@ class Origin:
         self, environ: WSGIEnvironment, start_response: StartResponse, path: str
     ) -> Iterable[bytes]:
         if path != CONTROL_PATH:
-            return _json(start_response, 404, {"error": f"no control at {path}"})
+            return json_answer(start_response, 404, {"error": f"no control at {path}"})
         if environ.get("REQUEST_METHOD") != "POST":
             fields = [("Allow", "POST")]
-            return _json(start_response, 405, {"error": "POST a JSON object"}, fields)
+            return json_answer(start_response, 405, {"error": "POST a JSON object"}, fields)
         try:
-            reply = self._dispatch(_read_json(environ))
+            reply = run_operation(self, read_json(environ))
         except ControlError as error:
-            return _json(start_response, error.status, {"error": str(error)})
-        return _json(start_response, 200, reply)
-
-    def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run one control operation from its JSON object."""
-        fields = dict(request)
-        op = fields.pop("op", None)
-        if not isinstance(op, str):
-            raise ControlError("missing field 'op' (a string)")
-        if op not in _OP_FIELDS:
-            raise ControlError(f"unknown op {_show(op)}; one of {', '.join(_OP_FIELDS)}")
-        unknown = sorted(set(fields) - _OP_FIELDS[op])
-        if unknown:
-            raise ControlError(f"op {op!r} takes no field {unknown[0]!r}")
-        if op == "put":
-            return self.put(
-                _text_field(fields, "path"),
-                _int_field(fields, "size"),
-                version=_int_field(fields, "version", 1),
-                etag=_text_field(fields, "etag", "strong"),
-                last_modified=_flag_field(fields, "last_modified", True),
-                cache_control=_optional_text_field(fields, "cache_control", DEFAULT_CACHE_CONTROL),
-                content_type=_text_field(fields, "content_type", DEFAULT_CONTENT_TYPE),
-                vary=_optional_text_field(fields, "vary", None),
-                gzip=_flag_field(fields, "gzip", False),
-                chunked=_flag_field(fields, "chunked", False),
-            ).to_json()
-        if op == "replace":
-            version = _optional_int_field(fields, "version")
-            return self.replace(_text_field(fields, "path"), version).to_json()
-        if op == "fault":
-            self.fault(
-                _text_field(fields, "path"),
-                _text_field(fields, "kind"),
-                after=_optional_int_field(fields, "after"),
-                status=_optional_int_field(fields, "status"),
-                count=_int_field(fields, "count", 1),
-            )
-            return {"ok": True}
-        if op == "log":
-            path = _optional_text_field(fields, "path", None)
-            return {"requests": [entry.to_json() for entry in self.log(path)]}
-        self.clear_log()  # the only op left
-        return {"ok": True}
-
-
-_OP_FIELDS: dict[str, frozenset[str]] = {
-    "put": frozenset(
-        (
-            "path",
-            "size",
-            "version",
-            "etag",
-            "last_modified",
-            "cache_control",
-            "content_type",
-            "vary",
-            "gzip",
-            "chunked",
-        )
-    ),
-    "replace": frozenset(("path", "version")),
-    "fault": frozenset(("path", "kind", "after", "status", "count")),
-    "log": frozenset(("path",)),
-    "clear_log": frozenset(),
-}
-
-
-class _Body:
-    """The answer's body as the server sees it: counts the octets the server wrote and makes
-    a cut. A chunk counts once the server asks for the next one, which it does only after
-    writing it; a class, not a generator, so close() reaches the inner body even unstarted."""
-
-    def __init__(
-        self, origin: Origin, record: _Record, inner: Iterable[bytes], cut: int | None
-    ) -> None:
-        self._origin = origin
-        self._record = record
-        self._inner = inner
-        self._chunks: Iterator[bytes] | None = None
-        self._cut = cut
-        self._sent = 0
-        self._pending = 0
-        self._truncated = False
-        self._done = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._done:
-            raise StopIteration
-        if self._pending:
-            self._origin._count(self._record, self._pending)
-            self._sent += self._pending
-            self._pending = 0
-        if self._truncated:
-            self._end(complete=False)
-            # The servers we run under take a ConnectionError from the body for a dropped
-            # connection: they stop writing and close it, with no 500 page after the octets.
-            raise ConnectionResetError("origin fault: connection cut")
-        if self._chunks is None:
-            self._chunks = iter(self._inner)
-        try:
-            chunk = next(self._chunks)
-        except StopIteration:
-            self._end(complete=True)
-            raise
-        except BaseException:
-            self._end(complete=False)
-            raise
-        if self._cut is not None and self._sent + len(chunk) > self._cut:
-            # Octets beyond the cut: send up to it (even none: an empty write still makes the
-            # server send the status line and fields), then drop the connection.
-            chunk = chunk[: self._cut - self._sent]
-            self._truncated = True
-        self._pending = len(chunk)
-        return chunk
-
-    def _end(self, *, complete: bool) -> None:
-        self._done = True
-        self._origin._finish(self._record, complete=complete)
-
-    def close(self) -> None:
-        if not self._done:
-            self._end(complete=False)  # abandoned: a pending chunk is not known to be written
-        close = getattr(self._inner, "close", None)
-        if close is not None:
-            close()
+            return json_answer(start_response, error.status, {"error": str(error)})
+        return json_answer(start_response, 200, reply)
 
 
 @contextlib.contextmanager
@@ -749,72 +633,6 @@ def _merge_vary(values: list[str]) -> str:
     return ", ".join(names.values())
 
 
-def _abort_connection(environ: WSGIEnvironment) -> None:
-    """Close the connection before any status line: SO_LINGER 0 makes the close send RST."""
-    connection = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-    if isinstance(connection, socket.socket):
-        with contextlib.suppress(OSError):
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            # Shutting down the read side too ends werkzeug's wait for a next request on this
-            # connection (no status line means it never saw "Connection: close").
-            connection.shutdown(socket.SHUT_RDWR)
-    # Werkzeug (and gunicorn) take a ConnectionError as a dropped connection: nothing is sent.
-    raise ConnectionResetError("origin fault: connection reset")
-
-
-def _fault_answer(start_response: StartResponse, status: int, method: str) -> Iterable[bytes]:
-    fields = [("Cache-Control", "no-store")]
-    if status in (204, 304):  # no content in these (RFC 9110 §15.3.5, §15.4.5)
-        start_response(_status_line(status), fields)
-        return []
-    return _text(start_response, status, f"{_status_line(status)} (origin fault)\n", method, fields)
-
-
-def _text(
-    start_response: StartResponse,
-    status: int,
-    text: str,
-    method: str,
-    fields: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    body = text.encode()
-    start_response(
-        _status_line(status),
-        [
-            *(fields or []),
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ],
-    )
-    return [] if method == "HEAD" else [body]
-
-
-def _json(
-    start_response: StartResponse,
-    status: int,
-    payload: dict[str, Any],
-    fields: list[tuple[str, str]] | None = None,
-) -> Iterable[bytes]:
-    body = json.dumps(payload).encode()
-    start_response(
-        _status_line(status),
-        [
-            *(fields or []),
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-        ],
-    )
-    return [body]
-
-
-def _status_line(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
-
-
 def _decoded_path(environ: WSGIEnvironment) -> str:
     """PATH_INFO as text: PEP 3333 hands the URL's octets over as latin-1; names are UTF-8."""
     path: str = environ.get("PATH_INFO", "") or "/"
@@ -836,88 +654,6 @@ def _request_headers(environ: WSGIEnvironment) -> dict[str, str]:
     return headers
 
 
-def _read_json(environ: WSGIEnvironment) -> dict[str, Any]:
-    """The control request's body: one JSON object, of at most 64 KiB."""
-    stream = environ["wsgi.input"]
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    if length_text:
-        if not length_text.isdigit():
-            raise ControlError("bad Content-Length")
-        length = int(length_text)
-        if length > _MAX_CONTROL_BODY:
-            raise ControlError("the control body is over 64 KiB", 413)
-        data = stream.read(length) if length else b""
-    elif environ.get("wsgi.input_terminated"):  # a chunked request body
-        data = stream.read(_MAX_CONTROL_BODY + 1)
-        if len(data) > _MAX_CONTROL_BODY:
-            raise ControlError("the control body is over 64 KiB", 413)
-    else:
-        data = b""
-    try:
-        value = json.loads(data)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError alike
-        raise ControlError("the body is not JSON") from None
-    if not isinstance(value, dict):
-        raise ControlError("the body must be a JSON object")
-    return value
-
-
 def _check_version(version: int) -> None:
     if not 0 <= version <= MAX_VERSION:
         raise ControlError(f"version must be 0 to {MAX_VERSION}, not {version}")
-
-
-def _check_field(name: str, value: str | None, *, optional: bool) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, str) or not value or _FIELD_VALUE.fullmatch(value) is None:
-        raise ControlError(f"{name} must be a field value of visible ASCII, not {_show(value)}")
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-# JSON fields, checked for type: absent or null takes the default; a bool is never an integer.
-
-
-def _int_field(fields: dict[str, Any], name: str, default: int | None = None) -> int:
-    value = _optional_int_field(fields, name)
-    if value is not None:
-        return value
-    if default is None:
-        raise ControlError(f"missing field {name!r} (an integer)")
-    return default
-
-
-def _optional_int_field(fields: dict[str, Any], name: str) -> int | None:
-    value = fields.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ControlError(f"field {name!r} must be an integer, not {_show(value)}")
-    return value
-
-
-def _text_field(fields: dict[str, Any], name: str, default: str | None = None) -> str:
-    value = _optional_text_field(fields, name, default)
-    if value is None:
-        raise ControlError(f"missing field {name!r} (a string)")
-    return value
-
-
-def _optional_text_field(fields: dict[str, Any], name: str, default: str | None) -> str | None:
-    if name not in fields:
-        return default
-    value = fields[name]
-    if value is not None and not isinstance(value, str):
-        raise ControlError(f"field {name!r} must be a string, not {_show(value)}")
-    return value
-
-
-def _flag_field(fields: dict[str, Any], name: str, default: bool) -> bool:
-    value = fields.get(name, default)
-    if not isinstance(value, bool):
-        raise ControlError(f"field {name!r} must be true or false, not {_show(value)}")
-    return value
