@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scorecard.cache_scorecard import StandIn  # noqa: E402
 from scorecard.caches import BY_NAME, CacheUnavailable, program, running  # noqa: E402
 from scorecard.run import free_port  # noqa: E402
 from tests.helpers.delay_proxy import delay_proxy  # noqa: E402
@@ -66,20 +65,16 @@ def bench(name: str, runs: int) -> None:
         walls, counts = [], None
         for _ in range(runs):
             origin_port = free_port()
-            stand_in = StandIn(origin_port)  # until the cache answers (see cache_scorecard)
             try:
                 with tempfile.TemporaryDirectory(prefix="cache-bench-") as work, running(
                     cache, origin_port, Path(work) / "cache"
                 ) as url:  # fmt: skip
-                    stand_in.stop()
                     host, port = url.removeprefix("http://").split(":")
                     with delay_proxy((host, int(port)), delay) as (near_host, near_port):
                         wall, found = judged(origin_port, f"http://{near_host}:{near_port}")
             except CacheUnavailable as error:
                 print(f"{name}: {error}")
                 return
-            finally:
-                stand_in.stop()
             walls.append(wall)
             if counts is not None and found != counts:
                 print(f"  note: counts changed between runs: {counts} then {found}")

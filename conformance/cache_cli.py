@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import socket
 import sys
 import threading
 import time
@@ -21,14 +22,7 @@ from typing import TextIO
 from conformance import __version__
 from conformance.casefile.loader import bundled_cases_dir, load_cases
 from conformance.casefile.selection import SelectionError, select
-from conformance.cli import (
-    EXIT_NONCONFORMANT,
-    EXIT_OK,
-    EXIT_USAGE,
-    SHOWN_IN_DETAIL,
-    said,
-    verdict_line,
-)
+from conformance.cli import EXIT_OK, EXIT_USAGE, conclude, said
 from conformance.console import DEFAULT, QUIET, VERBOSE, Console
 from conformance.engine.cache_mode import CacheRun, run_cache_cases
 from conformance.engine.origin_control import OriginControl
@@ -38,15 +32,21 @@ from conformance.errors import CaseFileError, TargetError
 from conformance.grading.through import compared_with_origin
 from conformance.model import CACHE_CASE_SUFFIX, Case, Result, short_cite
 from conformance.options import Settings, add_cli_options, resolve
-from conformance.report.json_report import build_json_report
-from conformance.report.text import render_failure
-from conformance.report.verdict import counts, is_conformant
-from conformance.report.writers import write_reports
 from conformance.transport.client import Client
+from reference_server import patterns
+from reference_server.fixtures import (
+    FIXTURE_ROLES,
+    build_fixtures,
+    default_fixtures_dir,
+    role_files,
+)
+from reference_server.origin import serve_origin  # the cache command's own server
 
 # Left out of the catalogue in cache mode: 5 GB that a cache fetching whole objects would move
 # per case (the cache cases measure that cost on 64 MiB instead).
 NOT_THROUGH_CACHE = ("large",)
+ROLES_THROUGH_CACHE = {r: p for r, p in FIXTURE_ROLES.items() if r not in NOT_THROUGH_CACHE}
+UNWARMED = ("cache", "missing")  # the CCH cases' fresh keys; a 404 to keep nobody from storing
 WARM_CAP = 16 * 1024 * 1024  # a warming GET reads its (small) fixture whole
 WARM_SETTLE = 0.5  # seconds for the cache to commit what it stored, once for all of them
 
@@ -73,6 +73,7 @@ def main(argv: Sequence[str], out: TextIO) -> int:
             "give --cache URL (the cache under test) and either --origin-port P (the origin "
             "this command starts) or --origin URL (one `range-conformance origin` runs)"
         )
+    _check_port(parser, args.origin_port)
     try:
         check_url(args.cache)
         if args.origin is not None:
@@ -96,15 +97,28 @@ def main(argv: Sequence[str], out: TextIO) -> int:
     console = Console(out, verbosity=verbosity)
     host = args.origin_host or "127.0.0.1"
     try:
-        with _origin(host, args.origin_port, args.origin) as (origin_url, files), Client(
-            settings.client
-        ) as client:  # fmt: skip
-            run = CacheRun(args.cache.rstrip("/"), origin_url, client, OriginControl(
-                origin_url, client.session, settings.client.read_timeout))  # fmt: skip
+        with contextlib.ExitStack() as stack:
+            origin_url, files = stack.enter_context(_origin(host, args.origin_port, args.origin))
+            client = stack.enter_context(Client(settings.client))
+            cache = args.cache.rstrip("/")
+            # The CCH cases' own role: the main resource as the cache serves it.
+            roles = {**ROLES_THROUGH_CACHE, "cache": FIXTURE_ROLES["main"]}
+            oracle = {role: files[name] for role, name in roles.items() if name in files}
+            through = Target({role: cache + path for role, path in roles.items()}, client,
+                             oracle, intermediary=True)  # fmt: skip
+            stack.callback(through.close)
+            control = OriginControl(origin_url, client.session, settings.client.read_timeout)
+            run = CacheRun(cache, origin_url, control, through)
             reaches(run)
-            return _run(chosen, catalogue, run, files, settings, console)
+            return _run(chosen, catalogue, run, oracle, settings, console)
     except TargetError as error:
         return said(error)
+
+
+def _check_port(parser: argparse.ArgumentParser, port: int | None) -> None:
+    """A port the cache can be pointed at: 0 (any free one) would be one nobody knows."""
+    if port is not None and not 0 < port < 65536:
+        parser.error(f"--origin-port {port}: give a TCP port from 1 to 65535")
 
 
 def _select(cases: list[Case], args: argparse.Namespace, settings: Settings) -> list[Case]:
@@ -119,42 +133,38 @@ def _origin(
     host: str, port: int | None, running: str | None = None
 ) -> Iterator[tuple[str, dict[str, Path]]]:
     """The tool's own origin on host:port (or the one already `running` at that URL), and the
-    fixture files it serves by role (built here too: they are the same octets everywhere)."""
-    from reference_server.fixtures import build_fixtures, default_fixtures_dir
-    from reference_server.origin import serve_origin  # the cache command's one server
-
+    fixture files it serves, by URL path (built here too: they are the same octets everywhere)."""
     directory = build_fixtures(default_fixtures_dir())
-    files = {
-        role: directory / path.removeprefix("/files/")
-        for role, path in _fixture_paths().items()
-        if path.startswith("/files/") and (directory / path.removeprefix("/files/")).is_file()
-    }
+    files = {FIXTURE_ROLES[role]: path for role, path in role_files(directory).items()}
     if running is not None:
         yield running.rstrip("/"), files
         return
     assert port is not None
-    with contextlib.ExitStack() as stack:
-        try:
-            _, base_url = stack.enter_context(
-                serve_origin(host=host, port=port, fixtures_dir=directory)
-            )
-        except OSError as error:
-            raise TargetError(
-                f"the origin cannot listen on {host}:{port}: {error.strerror or error}"
-            ) from None
+    _can_listen(host, port)
+    with serve_origin(host=host, port=port, fixtures_dir=directory) as (_, base_url):
         yield base_url, files
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Bind the origin's address once first: Werkzeug's server answers a taken port with a
+    message of its own and sys.exit(1), which would read as a verdict."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise TargetError(
+            f"the origin cannot listen on {host}:{port}: {error.strerror or error}"
+        ) from None
 
 
 def reaches(run: CacheRun) -> None:
     """Once, before any case: a GET through the cache must arrive at the origin and come back
     with the origin's octets; otherwise the cache is not pointed at the origin (exit 2)."""
-    path = f"/o/preflight-{run.token}/representation.bin"
+    path = run.probe_path
     run.control.put(path, size=1000, version=1)
     answer = run.client.send("GET", run.cache + path, [("Accept-Encoding", "identity")],
                              cap=4096)  # fmt: skip
     arrived = run.control.log(path)
-    from reference_server import patterns
-
     if answer.status == 200 and arrived and answer.body == patterns.octets(1, 0, 999):
         return
     got = answer.error or f"HTTP {answer.status}"
@@ -169,7 +179,7 @@ def _run(
     chosen: list[Case],
     catalogue: list[Case],
     run: CacheRun,
-    files: dict[str, Path],
+    oracle: dict[str, Path],
     settings: Settings,
     console: Console,
 ) -> int:
@@ -182,39 +192,23 @@ def _run(
         )
     results = list(_shown(run_cache_cases(chosen, run, profile=settings.profile), console))
     if catalogue:
-        urls = {role: path for role, path in _fixture_paths().items()
-                if role not in NOT_THROUGH_CACHE}  # fmt: skip
-        oracle = {role: path for role, path in files.items() if role in urls}
-        direct = Target({r: run.origin + p for r, p in urls.items()}, run.client, oracle)
-        # The CCH cases' own role: the main resource as the cache serves it.
-        cached_urls = {r: run.cache + p for r, p in {**urls, "cache": urls["main"]}.items()}
-        through = Target(cached_urls, run.client, {**oracle, "cache": oracle["main"]},
-                         intermediary=True)  # fmt: skip
-        alone = list(run_cases(catalogue, direct, profile=settings.profile,
-                               workers=settings.workers))  # fmt: skip
-        warm(run, [url for role, url in cached_urls.items() if role not in ("cache", "missing")])
+        direct = Target({role: run.origin + path for role, path in ROLES_THROUGH_CACHE.items()},
+                        run.client, oracle)  # fmt: skip
+        try:
+            alone = list(run_cases(catalogue, direct, profile=settings.profile,
+                                   workers=settings.workers))  # fmt: skip
+        finally:
+            direct.close()
+        warm(run, [url for role, url in run.target.urls.items() if role not in UNWARMED])
         # One case at a time: through a cache, what one case stores is what the next one gets.
-        cached = run_cases(catalogue, through, profile=settings.profile, workers=1)
+        cached = run_cases(catalogue, run.target, profile=settings.profile, workers=1)
         results += _shown(compared_with_origin(list(cached), alone), console)
-        direct.close()
-        through.close()
-    duration = time.monotonic() - started
-    if console.verbosity > QUIET:
-        for result in results:
-            if result.verdict.grade in SHOWN_IN_DETAIL:
-                console.say("\n" + render_failure(result))
-        console.say("")
-    if settings.reports:
-        report = build_json_report(
-            results, target={"cache": run.cache, "origin": run.origin},
-            profile=settings.profile, duration=duration, oracles={}, fail_on=settings.fail_on,
-            traffic=(run.client.traffic.requests, run.client.traffic.octets),
-        )  # fmt: skip
-        for kind, path in write_reports(report, settings.reports).items():
-            console.say(f"{kind} report: {path}")
-    console.say(verdict_line(results, duration, settings.fail_on, None, settings.profile))
-    deciding = [result for result in results if result.decides]
-    return EXIT_OK if is_conformant(counts(deciding), settings.fail_on) else EXIT_NONCONFORMANT
+    traffic = (run.client.traffic.requests, run.client.traffic.octets)
+    return conclude(
+        results, time.monotonic() - started, settings, console,
+        target={"cache": run.cache, "origin": run.origin}, oracles=run.target.oracles(),
+        traffic=traffic, stopped=run.target.stopped,
+    )  # fmt: skip
 
 
 def warm(run: CacheRun, urls: list[str]) -> None:
@@ -231,12 +225,6 @@ def _shown(results: Iterator[Result] | list[Result], console: Console) -> Iterat
         yield result
 
 
-def _fixture_paths() -> dict[str, str]:
-    from reference_server.fixtures import FIXTURE_ROLES
-
-    return dict(FIXTURE_ROLES)
-
-
 def serve_main(argv: Sequence[str], out: TextIO) -> int:
     """`range-conformance origin --origin-port P`: the tool's origin alone, until interrupted,
     for a cache or CDN that must reach it before `range-conformance cache --origin URL` runs
@@ -250,6 +238,7 @@ def serve_main(argv: Sequence[str], out: TextIO) -> int:
     args = parser.parse_args(list(argv))
     if args.origin_port is None:
         parser.error("give --origin-port P")
+    _check_port(parser, args.origin_port)
     try:
         with _origin(args.origin_host or "127.0.0.1", args.origin_port) as (url, _):
             then = f"range-conformance cache --origin {url} --cache URL"

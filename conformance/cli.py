@@ -197,6 +197,26 @@ def _run(
         if number + 1 < len(cases):
             console.started(cases[number + 1], number + 1, len(cases))
     duration = time.monotonic() - started
+    traffic = (target.client.traffic.requests, target.client.traffic.octets)
+    return conclude(
+        results, duration, settings, console, target=target.urls, oracles=target.oracles(),
+        traffic=traffic, stopped=target.stopped,
+    )  # fmt: skip
+
+
+def conclude(
+    results: list[Result],
+    duration: float,
+    settings: Settings,
+    console: Console,
+    *,
+    target: dict[str, str],
+    oracles: dict[str, str],
+    traffic: tuple[int, int],
+    stopped: str | None,
+) -> int:
+    """After the cases: the failures in detail, the reports, what stopped answering (once),
+    the verdict line; the exit code. Shared by the command line and its `cache` command."""
     if console.verbosity > QUIET:
         for result in results:
             if result.verdict.grade in SHOWN_IN_DETAIL and not unsent(result):
@@ -205,19 +225,17 @@ def _run(
     if console.verbosity > DEFAULT:
         for line in summary_by_section(results):
             console.say(line)
-    traffic = (target.client.traffic.requests, target.client.traffic.octets)
     if settings.reports:
         report = build_json_report(
-            results, target=target.urls, profile=settings.profile, duration=duration,
-            oracles=target.oracles(), fail_on=settings.fail_on, traffic=traffic,
-            stopped=target.stopped,
+            results, target=target, profile=settings.profile, duration=duration,
+            oracles=oracles, fail_on=settings.fail_on, traffic=traffic, stopped=stopped,
         )  # fmt: skip
         for kind, path in write_reports(report, settings.reports).items():
             console.say(f"{kind} report: {path}")
-    if target.stopped is not None:  # said once, whatever the verbosity
+    if stopped is not None:  # said once, whatever the verbosity
         left = sum(1 for result in results if unsent(result))
         later = f"; {left} later cases there were not sent (error)" if left else ""
-        console.say(f"{target.stopped}{later}")
+        console.say(f"{stopped}{later}")
     outside = outside_line(results, listed=console.verbosity > QUIET)
     if outside:
         console.say(outside)

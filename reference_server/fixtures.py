@@ -23,6 +23,7 @@ __all__ = [
     "build_fixtures",
     "counter_stream",
     "default_fixtures_dir",
+    "role_files",
 ]
 
 # Old and fixed: Last-Modified is then unambiguously strong (RFC 9110 §8.8.2.2).
@@ -47,6 +48,18 @@ FIXTURE_ROLES: dict[str, str] = {
     "dynamic": "/dynamic/r1000.bin",
     "weak": "/weak/r1000.bin",
 }
+
+
+def role_files(files_dir: Path) -> dict[str, Path]:
+    """Role → the fixture file served for it (roles served from /files/ only): the octets a
+    judge compares with."""
+    files = {}
+    for role, url_path in FIXTURE_ROLES.items():
+        if url_path.startswith("/files/"):
+            candidate = files_dir / url_path.removeprefix("/files/")
+            if candidate.is_file():
+                files[role] = candidate
+    return files
 
 
 def counter_stream(offset: int, length: int) -> bytes:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
-from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir
+from .fixtures import FIXTURE_ROLES, build_fixtures, default_fixtures_dir, role_files
 
 
 def netloc(host: str, port: int) -> str:
@@ -84,16 +84,6 @@ class BundledServer:
     files: dict[str, Path]  # role -> local fixture file, for roles backed by one
 
 
-def _role_files(files_dir: Path) -> dict[str, Path]:
-    files = {}
-    for role, url_path in FIXTURE_ROLES.items():
-        if url_path.startswith("/files/"):
-            candidate = files_dir / url_path.removeprefix("/files/")
-            if candidate.is_file():
-                files[role] = candidate
-    return files
-
-
 @contextmanager
 def serve_bundled(
     files_dir: Path | None = None, host: str = "127.0.0.1", port: int = 0
@@ -104,5 +94,5 @@ def serve_bundled(
         yield BundledServer(
             base_url=base_url,
             urls={role: base_url + path for role, path in FIXTURE_ROLES.items()},
-            files=_role_files(directory),
+            files=role_files(directory),
         )

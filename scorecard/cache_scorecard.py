@@ -12,14 +12,11 @@ skipped, 2 on bad usage.
 from __future__ import annotations
 
 import argparse
-import http.server
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +28,7 @@ from conformance.report.json_report import read_json, write_json
 from .caches import BY_NAME, CACHES, Cache, CacheUnavailable, install, published_config, running
 from .caches import version as cache_version
 from .normalise import normalise_report, strings_in
-from .run import free_port, published
+from .run import free_port, published, run_harness
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "reports" / "caches"
 GRADE_TIMEOUT = 600.0  # seconds for one `range-conformance cache` run
@@ -114,55 +111,10 @@ class CacheOutcome:
 
 def grade(origin_port: int, cache_url: str, out: Path) -> dict[str, Any]:
     """Run `range-conformance cache` against the running cache; the raw JSON report."""
-    cmd = [sys.executable, "-m", "conformance", "cache", "--origin-port", str(origin_port),
-           "--cache", cache_url, "--json", str(out), "-q"]  # fmt: skip
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=GRADE_TIMEOUT,
-                              check=False)  # fmt: skip
-    except subprocess.TimeoutExpired as exc:
-        raise CacheUnavailable(
-            f"range-conformance cache took longer than {GRADE_TIMEOUT:.0f} s"
-        ) from exc
-    if done.returncode not in (0, 1) or not out.is_file():
-        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
-        raise CacheUnavailable(f"range-conformance cache exited {done.returncode}: {tail}")
-    try:
-        report: dict[str, Any] = json.loads(out.read_text("utf-8"))
-    except ValueError as exc:
-        raise CacheUnavailable(f"range-conformance cache wrote unreadable JSON: {exc}") from exc
-    return report
-
-
-class _NotFound(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.send_header("Connection", "close")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
-class StandIn:
-    """A 404 answerer on the origin port while the cache starts: `running` waits for the cache
-    to answer `GET /`, which it forwards to the origin, and Squid marks a parent that refused
-    10 connections dead (cache_peer connect-fail-limit), so every later request got a 502.
-    Stopped before the grading run starts the tool's own origin on that port."""
-
-    def __init__(self, port: int) -> None:
-        self.server: http.server.HTTPServer | None = http.server.HTTPServer(
-            ("127.0.0.1", port), _NotFound
-        )
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join()
-            self.server = None
+    arguments = ["cache", "--origin-port", str(origin_port), "--cache", cache_url]
+    return run_harness(
+        arguments, out, "range-conformance cache", GRADE_TIMEOUT, unavailable=CacheUnavailable
+    )
 
 
 def run_cache(cache: Cache, log: Any) -> CacheOutcome:
@@ -179,14 +131,9 @@ def run_cache(cache: Cache, log: Any) -> CacheOutcome:
             return outcome
         try:
             origin_port = free_port()
-            stand_in = StandIn(origin_port)
-            try:
-                with running(cache, origin_port, workdir / "cache") as url:
-                    stand_in.stop()
-                    log(f"  {cache.name}: grading through {url}")
-                    raw = grade(origin_port, url, workdir / "report.json")
-            finally:
-                stand_in.stop()
+            with running(cache, origin_port, workdir / "cache") as url:
+                log(f"  {cache.name}: grading through {url}")
+                raw = grade(origin_port, url, workdir / "report.json")
             outcome.report = normalise_cache_report(raw)
         except (CacheUnavailable, OSError) as exc:  # OSError: the origin port taken meanwhile
             outcome.skipped = f"cannot be started or graded: {exc}"

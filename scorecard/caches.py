@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.server
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import peers
 
@@ -286,13 +289,45 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+class _NotFound(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@contextlib.contextmanager
+def _stand_in(origin_port: int) -> Iterator[None]:
+    """A 404 answerer on the origin port while the cache starts, unless an origin is up there
+    already: the readiness GET goes through to the origin, and Squid marks a parent that refused
+    10 connections dead (cache_peer connect-fail-limit), so every later request got a 502."""
+    try:
+        server = http.server.HTTPServer(("127.0.0.1", origin_port), _NotFound)
+    except OSError:  # taken: the origin (or something) answers there already
+        yield
+        return
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @contextlib.contextmanager
 def running(cache: Cache, origin_port: int, workdir: Path) -> Iterator[str]:
     """Start `cache` on a free 127.0.0.1 port as a reverse proxy/cache for
     http://127.0.0.1:{origin_port}, in the foreground as a child process (own session) with its
-    config, storage, pid and logs under `workdir`; wait until it answers `GET /` (any status:
-    the origin need not be up); yield its base URL; stop it by PID (SIGTERM, then SIGKILL) and
-    check that nothing of it still listens. CacheUnavailable when it does not start."""
+    config, storage, pid and logs under `workdir`; wait until it answers `GET /` (any status;
+    while nothing listens on the origin port a stand-in answers there); yield its base URL;
+    stop it by PID (SIGTERM, then SIGKILL) and check that nothing of it still listens.
+    CacheUnavailable when it does not start."""
     exe = program(cache)
     if exe is None:
         raise CacheUnavailable(f"{_PROGRAMS[cache.name][0]} is not installed")
@@ -309,7 +344,8 @@ def running(cache: Cache, origin_port: int, workdir: Path) -> Iterator[str]:
         except OSError as exc:
             raise CacheUnavailable(f"{cache.name} cannot be started: {exc}") from exc
     try:
-        _wait_ready(cache, proc, port, workdir)
+        with _stand_in(origin_port):
+            _wait_ready(cache, proc, port, workdir)
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(proc)

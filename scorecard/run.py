@@ -143,24 +143,32 @@ def targets_file(
 
 
 def grade(targets: Path, profile: str, out: Path) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "conformance", "--targets", str(targets), "--profile", profile,
-           "--json", str(out), "-q"]  # fmt: skip
+    """One profile's run of the suite against a peer's targets file: its raw JSON report."""
+    arguments = ["--targets", str(targets), "--profile", profile]
+    return run_harness(arguments, out, f"range-conformance --profile {profile}")
+
+
+def run_harness(
+    arguments: list[str],
+    out: Path,
+    what: str,
+    timeout: float = GRADE_TIMEOUT,
+    unavailable: type[Exception] = PeerUnavailable,
+) -> dict[str, Any]:
+    """`python -m conformance ARGUMENTS --json OUT -q` in a process of its own: the JSON report
+    it wrote, or `unavailable` saying (as `what`) why there is none."""
+    cmd = [sys.executable, "-m", "conformance", *arguments, "--json", str(out), "-q"]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=GRADE_TIMEOUT,
-                              check=False)  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise PeerUnavailable(
-            f"range-conformance --profile {profile} took longer than {GRADE_TIMEOUT:.0f} s"
-        ) from exc
+        raise unavailable(f"{what} took longer than {timeout:.0f} s") from exc
     if done.returncode not in (0, 1) or not out.is_file():
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-4:])
-        raise PeerUnavailable(f"range-conformance exited {done.returncode}: {tail}")
+        raise unavailable(f"range-conformance exited {done.returncode}: {tail}")
     try:
         report: dict[str, Any] = json.loads(out.read_text("utf-8"))
     except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError
-        raise PeerUnavailable(
-            f"range-conformance --profile {profile} wrote unreadable JSON to {out.name}: {exc}"
-        ) from exc
+        raise unavailable(f"{what} wrote unreadable JSON to {out.name}: {exc}") from exc
     return report
 
 

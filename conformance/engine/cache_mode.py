@@ -13,12 +13,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from conformance.engine.oracle import BytesOracle
-from conformance.engine.origin_control import OriginControl
+from conformance.engine.origin_control import OriginControl, OriginGone
 from conformance.engine.plan import NotApplicable, PlannedRequest, plan_request
-from conformance.engine.runner import EXCERPT, judged, measures, setup_result
-from conformance.engine.target import Resource
+from conformance.engine.runner import EXCERPT, NOT_RUN, judged, measures, send, setup_result
+from conformance.engine.target import Resource, Target
 from conformance.errors import TargetError
 from conformance.grading.grade import grade
+from conformance.grading.probes import target_answers
 from conformance.grading.truth import Truth
 from conformance.grading.upstream import combined_parts, upstream_finding
 from conformance.model import (
@@ -64,17 +65,29 @@ class PatternOracle:
 
 @dataclass
 class CacheRun:
-    """What every cache case shares: the cache's base URL, the origin's, and one client."""
+    """What every cache case shares: the cache's base URL, the origin's and its control, and
+    the target through the cache (its client; where a cache or origin that stopped answering
+    is recorded, so later cases say so once instead of failing one by one)."""
 
     cache: str
     origin: str
-    client: Client
     control: OriginControl
+    target: Target
     token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    @property
+    def client(self) -> Client:
+        return self.target.client
 
     def path(self, case: Case) -> str:
         """A path of the case's own, new on every run, so no stored entry is shared."""
         return f"/o/{case.id.lower()}-{self.token}/representation.bin"
+
+    @property
+    def probe_path(self) -> str:
+        """The representation no case breaks: the preflight's, and the probe's after a broken
+        exchange."""
+        return f"/o/preflight-{self.token}/representation.bin"
 
 
 def run_cache_cases(
@@ -89,8 +102,14 @@ def run_cache_case(case: Case, run: CacheRun, *, profile: str = "rfc") -> Result
     """Steps, the graded request, the origin's log; never raises for a bad cache."""
     if case.origin is None:
         return setup_result(case, Grade.SKIP, "not a cache case", profile)
+    stopped = run.target.stopped_for(run.cache) or run.target.stopped_for(run.origin)
+    if stopped is not None:
+        return setup_result(case, Grade.ERROR, f"{NOT_RUN}{stopped}", profile)
     try:
         return _judge(case, case.origin, run, profile)
+    except OriginGone as error:
+        run.target.stop(run.origin, case.id, str(error))
+        return setup_result(case, Grade.ERROR, str(error), profile)
     except (TargetError, NotApplicable) as error:
         return setup_result(case, Grade.ERROR, str(error), profile)
 
@@ -118,12 +137,14 @@ def _judge(case: Case, plan: OriginPlan, run: CacheRun, profile: str) -> Result:
     before = run.control.log(path)
     planned = plan_request(case.request, current, earlier)
     exchange = _send_whole(run, planned, plan.size)
+    if exchange.error is not None:
+        _still_answering(run, case, exchange.error)
     upstream = _quiet_log(run, path)[len(before) :]
     forms: dict[str, Resource] = {"identity": current}
     if earlier is not None:
         forms["previous"] = earlier
     if put.get("gzip_etag"):
-        forms["gzip"] = _learn_gzip(run, path, plan.size)
+        forms["gzip"] = _learn_gzip(run, path)
 
     def grading(truths: dict[str, Truth]) -> Verdict:
         return grade(
@@ -164,12 +185,19 @@ def _step_request(
     time.sleep(SETTLE)
 
 
+def _still_answering(run: CacheRun, case: Case, problem: str) -> None:
+    """After a broken exchange, a plain GET through the cache of a representation no case
+    breaks: if that breaks too, the cache has stopped answering, and the cases after this one
+    are not sent (said once)."""
+    probe = send(run.client, PlannedRequest("GET", run.cache + run.probe_path, (), None, b""))
+    if not target_answers(probe):
+        run.target.stop(run.cache, case.id, probe.error or problem)
+
+
 def _send_whole(run: CacheRun, planned: PlannedRequest, size: int) -> Exchange:
     """The answer read whole (the origin's objects are small enough), so what the cache fetched
     upstream does not depend on when the client stopped reading."""
-    return run.client.send(
-        planned.method, planned.url, list(planned.headers), body=planned.body, cap=size + SLACK
-    )
+    return send(run.client, planned, cap=size + SLACK, window=None)
 
 
 def _quiet_log(run: CacheRun, path: str) -> list[Upstream]:
@@ -198,7 +226,7 @@ def _learn(run: CacheRun, path: str, version: int, size: int) -> Resource:
     )  # fmt: skip
 
 
-def _learn_gzip(run: CacheRun, path: str, size: int) -> Resource:
+def _learn_gzip(run: CacheRun, path: str) -> Resource:
     """The gzip variant, read whole from the origin (its octets are what the origin wrote)."""
     got = run.client.send("GET", run.origin + path, [("Accept-Encoding", "gzip")], cap=GZIP_CAP)
     if got.status != 200 or got.body_capped:

@@ -16,6 +16,10 @@ from conformance.model import Upstream
 CONTROL_PATH = "/_rc/control"
 
 
+class OriginGone(TargetError):
+    """The origin's control path does not answer at all: no later cache case can be judged."""
+
+
 class OriginControl:
     """Put, replace and break representations on the origin, and read what reached it."""
 
@@ -26,19 +30,24 @@ class OriginControl:
 
     def _call(self, **op: Any) -> dict[str, Any]:
         try:
-            answer = self.session.post(
-                self.base + CONTROL_PATH, json=op, timeout=self.timeout, proxies={}
-            )
+            answer = self.session.post(self.base + CONTROL_PATH, json=op, timeout=self.timeout)
         except requests.RequestException as error:
-            raise TargetError(f"the origin's control path {self.base} failed: {error}") from None
+            raise OriginGone(f"the origin's control path {self.base} failed: {error}") from None
         try:
-            data: dict[str, Any] = answer.json()
-        except ValueError:
+            data = answer.json()
+        except ValueError:  # not the tool's origin, or not answering as one
+            data = None
+        if not isinstance(data, dict):
             data = {}
-        if answer.status_code != 200:
-            why = data.get("error") or f"HTTP {answer.status_code}"
-            raise TargetError(f"the origin refused {op.get('op')!r}: {why}")
-        return data
+        if answer.status_code == 200 and data:
+            return data
+        if "error" in data:
+            raise TargetError(f"the origin refused {op.get('op')!r}: {data['error']}")
+        raise TargetError(
+            f"{self.base} answered {op.get('op')!r} on {CONTROL_PATH} with HTTP "
+            f"{answer.status_code} and no JSON object: it is not the tool's origin "
+            "(`range-conformance origin --origin-port P` starts one)"
+        )
 
     def put(self, path: str, **options: Any) -> dict[str, Any]:
         return self._call(op="put", path=path, **options)

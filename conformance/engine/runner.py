@@ -243,9 +243,11 @@ def send_all(client: Client, planned: PlannedRequest, copies: int) -> list[Excha
         return list(pool.map(lambda _: send(client, raw), range(copies)))
 
 
-def send(client: Client, planned: PlannedRequest) -> Exchange:
-    """Send on the path the request needs, reading as much of the body as a case may."""
-    cap, window = WHOLE_BODY, WINDOW
+def send(
+    client: Client, planned: PlannedRequest, cap: int = WHOLE_BODY, window: int | None = WINDOW
+) -> Exchange:
+    """Send on the path the request needs, reading as much of the body as a case may: `cap`
+    octets whole, or of a longer answer its first `window` (None: up to `cap`)."""
     if planned.raw_lines is not None or planned.method == "HEAD":
         lines = planned.raw_lines or tuple(f"{n}: {v}" for n, v in planned.headers)
         return client.send_raw(

@@ -43,11 +43,3 @@ def _compared(result: Result, origin: Result | None) -> Result:
         summary=f"{result.verdict.summary} [{note}]",
     )
     return replace(result, verdict=verdict)
-
-
-def cache_only(results: Sequence[Result]) -> list[Result]:
-    """The through-cache results whose problem the origin alone does not have."""
-    return [
-        r for r in results
-        if any(f.check == "through-cache" and f.grade in _BAD for f in r.verdict.findings)
-    ]  # fmt: skip

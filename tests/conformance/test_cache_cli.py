@@ -160,3 +160,66 @@ def test_an_origin_started_first_serves_a_cache_run_given_its_url(tmp_path: Path
         assert origin.wait(timeout=10) == 0
         assert origin.stdout is not None
         origin.stdout.close()
+
+
+def test_a_cache_that_stops_answering_is_said_once_and_later_cases_are_not_sent() -> None:
+    """The cache goes away after the preflight: the first case errors with the reason, the
+    cases after it are not sent, and the run says so once, not once per case."""
+    from conformance.casefile.loader import bundled_cases_dir, load_cases
+    from conformance.engine.cache_mode import CacheRun, run_cache_cases
+    from conformance.engine.origin_control import OriginControl
+    from conformance.engine.runner import NOT_RUN
+    from conformance.engine.target import Target
+    from conformance.model import CACHE_CASE_SUFFIX
+    from conformance.transport.client import Client
+    from reference_server.origin import serve_origin
+
+    cases = load_cases([bundled_cases_dir()], CACHE_CASE_SUFFIX)[:4]
+    gone = f"http://127.0.0.1:{_free_port()}"  # nothing listens: the cache died
+    with serve_origin() as (_, origin), Client() as client:
+        target = Target({"main": gone + "/files/r1000.bin"}, client, intermediary=True)
+        run = CacheRun(gone, origin, OriginControl(origin, client.session), target)
+        run.control.put(run.probe_path, size=1000)
+        results = list(run_cache_cases(cases, run))
+    first, *later = results
+    assert first.verdict.grade.value == "error"
+    assert "refused" in first.verdict.summary
+    assert target.stopped is not None
+    assert f"{gone.removeprefix('http://')} stopped answering during {cases[0].id}" in (
+        target.stopped
+    )
+    assert all(r.verdict.summary.startswith(NOT_RUN) for r in later)
+
+
+def test_an_origin_port_taken_or_out_of_range_is_said_before_any_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["cache", "--origin-port", str(port), "--cache", "http://127.0.0.1:9"],
+                    io.StringIO())  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"the origin cannot listen on 127.0.0.1:{port}" in err
+    assert err.count("range-conformance:") == 1
+    with pytest.raises(SystemExit) as stopped:
+        main(["cache", "--origin-port", "70000", "--cache", "http://127.0.0.1:9"], io.StringIO())
+    assert stopped.value.code == 2
+    assert "give a TCP port from 1 to 65535" in capsys.readouterr().err
+
+
+def test_an_origin_url_that_is_not_the_tools_origin_is_said_before_any_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reference_server import serve_bundled
+
+    with serve_bundled() as server:  # a server, but not one with a control path
+        code = main(["cache", "--origin", server.base_url, "--cache", server.base_url],
+                    io.StringIO())  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("range-conformance:") == 1
+    assert "it is not the tool's origin" in err
+    assert "range-conformance origin --origin-port P" in err

@@ -117,18 +117,7 @@ def mixed_report() -> dict[str, Any]:
             measures={},
         ),
     ]
-    counts = dict.fromkeys(ORDER, 0)
-    for record in results:
-        counts[record["outcome"]] += 1
-    return {
-        "schema": "range-conformance/report/1",
-        "tool": {"name": "range-conformance", "version": "0.1.0"},
-        "target": {"main": TARGET, "one": "http://server.test/one.bin"},
-        "profile": "rfc",
-        "duration_seconds": 0.5,
-        "counts": counts,
-        "results": results,
-    }
+    return report_around(results, {"main": TARGET, "one": "http://server.test/one.bin"})
 
 
 def report_of(outcomes: dict[str, str], profile: str = "rfc") -> dict[str, Any]:
@@ -143,13 +132,20 @@ def report_of(outcomes: dict[str, str], profile: str = "rfc") -> dict[str, Any]:
         )
         for case_id, outcome in outcomes.items()
     ]
+    return report_around(results, {"main": TARGET}, profile)
+
+
+def report_around(
+    results: list[dict[str, Any]], target: dict[str, str], profile: str = "rfc"
+) -> dict[str, Any]:
+    """A whole report around case records: their counts, a target and a profile."""
     counts = dict.fromkeys(ORDER, 0)
     for record in results:
         counts[record["outcome"]] += 1
     return {
         "schema": "range-conformance/report/1",
         "tool": {"name": "range-conformance", "version": "0.1.0"},
-        "target": {"main": TARGET},
+        "target": target,
         "profile": profile,
         "duration_seconds": 0.5,
         "counts": counts,

@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -181,3 +182,26 @@ def test_missing_program_is_unavailable(tmp_path: Path, monkeypatch: pytest.Monk
         caches.running(CACHES[0], 1, tmp_path),
     ):
         pass  # pragma: no cover
+
+
+def test_a_stand_in_answers_on_a_free_origin_port_while_a_cache_starts_and_leaves() -> None:
+    """Squid gives up on a parent that refused its first connections: while the cache starts,
+    the origin port answers 404; an origin already up there is left alone."""
+    from scorecard.caches import _stand_in
+    from scorecard.run import free_port
+
+    port = free_port()
+    with _stand_in(port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/")
+            assert connection.getresponse().status == 404
+        finally:
+            connection.close()
+    with socket.socket() as gone:  # stopped: nothing listens there any more
+        assert gone.connect_ex(("127.0.0.1", port)) != 0
+    with socket.socket() as origin:  # an origin up already: the stand-in keeps out of its way
+        origin.bind(("127.0.0.1", 0))
+        origin.listen()
+        with _stand_in(origin.getsockname()[1]):
+            pass
